@@ -1,0 +1,37 @@
+# streams: two commands on a fresh machine, `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint unit integration schemas broker-start broker-stop clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/streams demo
+
+lint: install
+	$(BIN)/ruff check streams tests
+	$(BIN)/ruff format --check streams tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/streams broker fetch
+	$(BIN)/python -m pytest -p no:cacheprovider -q
+
+unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
+
+schemas: install
+	$(BIN)/streams schemas --write
+
+clean:
+	rm -rf $(VENV) .streams .mypy_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""The agents: thin adapters that receive, call a pure function, and send.
+
+Errors are caught per event (or per batch member) and routed to ``deadletter`` with topic,
+partition and offset; the stream goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, cast
+
+from streams.app.aggregate import fold
+from streams.app.deadletter import dead_letter
+from streams.codec import dumps, loads
+from streams.errors import InputError, ProcessingError, RecordError, StreamsError
+from streams.records import Article, DeadLetter, SpeakerState, Statement
+
+if TYPE_CHECKING:
+    import faust
+    from faust.streams import Stream
+    from faust.types import StreamT
+
+    from streams.app.factory import StreamsApp
+
+log = logging.getLogger(__name__)
+
+
+async def send_dead_letter(
+    parts: StreamsApp, event: faust.EventT[bytes], error: BaseException | str, stage: str
+) -> None:
+    """Publish one failed event to ``deadletter``, keyed like the original."""
+    message = event.message
+    letter: DeadLetter = dead_letter(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        payload=message.value,
+        error=error,
+        stage=stage,
+        limit=parts.settings.deadletter_payload_bytes,
+    )
+    await parts.deadletter.send(key=message.key, value=dumps(letter))
+
+
+def decode_article(parts: StreamsApp, value: bytes | None) -> Article:
+    """Decode one ``articles.raw`` value, applying the size limit."""
+    if value is None:
+        raise InputError("empty message (no value)")
+    article = loads(Article, value)
+    if not article.text.strip():
+        raise RecordError("the article text is empty")
+    if len(article.text) > parts.settings.max_article_chars:
+        raise RecordError(
+            f"the article has {len(article.text)} characters, over the limit of "
+            f"{parts.settings.max_article_chars} (STREAMS_MAX_ARTICLE_CHARS)"
+        )
+    return article
+
+
+def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """``articles.raw`` → ``articles.enriched`` + ``statements`` (+ ``deadletter``)."""
+    settings = parts.settings
+
+    async def enrich(stream: StreamT[bytes]) -> None:
+        async for events in cast("Stream[bytes]", stream).take_events(
+            settings.batch_size, within=settings.batch_timeout
+        ):
+            batch: list[tuple[faust.EventT[bytes], Article]] = []
+            for event in events:
+                try:
+                    batch.append((event, decode_article(parts, event.message.value)))
+                except InputError as exc:
+                    stage = "validate" if isinstance(exc, RecordError) else "decode"
+                    await send_dead_letter(parts, event, exc, stage)
+            if not batch:
+                continue
+            try:
+                results = await parts.runner.enrich([article for _, article in batch])
+            except Exception as exc:  # the executor itself failed: every member is a dead letter
+                log.exception("enrichment batch of %d failed", len(batch))
+                results = [ProcessingError(f"enrichment runner failed: {exc!r}")] * len(batch)
+            for (event, article), result in zip(batch, results, strict=True):
+                if isinstance(result, StreamsError):
+                    await send_dead_letter(parts, event, result, "enrich")
+                    continue
+                await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
+                for statement in result.statements:
+                    await parts.statements.send(
+                        key=statement.speaker.id.encode(), value=dumps(statement)
+                    )
+
+    return enrich
+
+
+def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """``statements`` → table ``speakers``; each statement id counted once."""
+    settings = parts.settings
+    table = parts.speakers
+
+    async def aggregate(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            try:
+                statement = loads(Statement, event.message.value or b"")
+            except InputError as exc:
+                await send_dead_letter(parts, event, exc, "aggregate")
+                continue
+            key = statement.speaker.id
+            current = table.get(key)
+            state = SpeakerState.model_validate(current) if current is not None else None
+            updated = fold(state, statement, recent_limit=settings.recent_limit)
+            if updated is not None:
+                # reassign, never mutate in place: the table writes its changelog on set
+                table[key] = updated.model_dump(mode="json")
+
+    return aggregate

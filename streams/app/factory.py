@@ -1,0 +1,152 @@
+"""Build the Faust app from the settings: topics, the ``speakers`` table and the agents.
+
+Data flow::
+
+    articles.raw ──▶ enrich ──▶ articles.enriched  (key: article_id)
+                             ├─▶ statements         (key: speaker_id)
+                             └─▶ deadletter         (key: original key)
+    statements ──▶ aggregate ──▶ table speakers     (key: speaker_id, co-partitioned)
+
+Topic values are raw bytes decoded by the agents themselves, so that a malformed message
+becomes a dead letter instead of an exception inside Faust's consumer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from ssl import SSLContext
+from typing import Any, cast
+
+import faust
+
+from streams.app.agents import aggregate_agent, enrich_agent
+from streams.app.runner import EnrichRunner
+from streams.codec import register_faust_codec
+from streams.kafka.clients import MAX_MESSAGE_BYTES
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamsApp:
+    """The app and the parts the agents, views and tests reach for."""
+
+    settings: Settings
+    app: faust.App
+    raw: faust.TopicT
+    enriched: faust.TopicT
+    statements: faust.TopicT
+    deadletter: faust.TopicT
+    speakers: faust.Table[str, Any]
+    runner: EnrichRunner
+
+
+def _broker_url(settings: Settings) -> str:
+    return ";".join(f"kafka://{host.strip()}" for host in settings.broker.split(",") if host)
+
+
+def _credentials(settings: Settings) -> Any:
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    ssl_context = cast(SSLContext | None, settings.kafka_client_options().get("ssl_context"))
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
+            mechanism=settings.sasl_mechanism,
+            ssl_context=ssl_context,
+        )
+    return faust.SSLCredentials(ssl_context)
+
+
+def create_app(settings: Settings) -> StreamsApp:
+    """A configured Faust app with its topics, table and agents; nothing is started."""
+    register_faust_codec()
+    app = faust.App(
+        settings.app_id,
+        broker=_broker_url(settings),
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        datadir=str(settings.data_dir / "worker"),
+        processing_guarantee=settings.processing_guarantee,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        topic_allow_declare=True,
+        topic_disable_leader=True,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+    )
+
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(
+            settings.topic(name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.partitions,
+            replicas=settings.replication_factor,
+            internal=False,
+        )
+
+    # Faust derives a table's serializers from its types (json for plain types). Keys travel as
+    # the plain speaker id, like the keys of `statements`, and values as orjson: so the
+    # changelog topic is built here, and the table's own serializer attributes (which
+    # `send_changelog` and the store read) are set to match.
+    changelog = app.topic(
+        f"{settings.app_id}-speakers-changelog",
+        key_type=str,
+        value_type=None,
+        key_serializer="raw",
+        value_serializer="orjson",
+        partitions=settings.partitions,
+        replicas=settings.replication_factor,
+        compacting=True,
+        deleting=False,
+        acks=False,
+        internal=True,
+        maxsize=131_072,
+        allow_empty=True,
+        config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+    )
+    speakers = cast(
+        faust.Table[str, Any],
+        app.Table(
+            "speakers",
+            default=None,
+            partitions=settings.partitions,
+            key_type=str,
+            value_type=None,
+            changelog_topic=changelog,
+            help="SpeakerState per speaker_id (see schemas/speaker_state.schema.json).",
+        ),
+    )
+    speakers.key_serializer = "raw"
+    speakers.value_serializer = "orjson"
+    parts = StreamsApp(
+        settings=settings,
+        app=app,
+        raw=topic("articles.raw"),
+        enriched=topic("articles.enriched"),
+        statements=topic("statements"),
+        deadletter=topic("deadletter"),
+        speakers=speakers,
+        runner=EnrichRunner(settings),
+    )
+    app.agent(parts.raw, name="enrich")(enrich_agent(parts))
+    app.agent(parts.statements, name="aggregate")(aggregate_agent(parts))
+
+    from streams.app.views import register_views
+
+    register_views(parts)
+    return parts

@@ -1,0 +1,88 @@
+"""Runs the enrichment off the event loop: in worker processes, or one thread.
+
+spaCy is CPU-bound; on Faust's event loop it would stall heartbeats and commits. With
+``nlp_processes >= 1`` each process loads the pipeline once (in its initializer) and a batch is
+split across them; with ``0`` a single thread runs it (for tests and small machines).
+Articles cross the process boundary as JSON bytes, results come back the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+from streams.codec import dumps, loads
+from streams.errors import ProcessingError
+from streams.nlp.enrich import Enricher, Result
+from streams.records import Article, EnrichedArticle
+from streams.settings import Settings
+
+_enricher: Enricher | None = None
+
+
+def _init(settings_json: str) -> None:
+    global _enricher
+    _enricher = Enricher.from_settings(Settings.model_validate_json(settings_json))
+
+
+def _enrich_encoded(payloads: list[bytes]) -> list[bytes | str]:
+    assert _enricher is not None, "worker process not initialised"
+    articles = [loads(Article, p) for p in payloads]
+    return [r if isinstance(r, str) else dumps(r) for r in _encode(_enricher.enrich(articles))]
+
+
+def _encode(results: Sequence[Result]) -> list[EnrichedArticle | str]:
+    return [str(r) if isinstance(r, ProcessingError) else r for r in results]
+
+
+class EnrichRunner:
+    """``await runner.enrich(articles)`` without blocking the loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.processes = settings.nlp_processes
+        self._settings_json = settings.model_dump_json()
+        self._executor: Executor | None = None
+
+    def start(self) -> None:
+        if self._executor is not None:
+            return
+        if self.processes == 0:
+            self._executor = ThreadPoolExecutor(
+                1, thread_name_prefix="spacy", initializer=_init, initargs=(self._settings_json,)
+            )
+        else:
+            self._executor = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
+                initializer=_init,
+                initargs=(self._settings_json,),
+            )
+
+    def stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    async def enrich(self, articles: Sequence[Article]) -> list[Result]:
+        self.start()
+        assert self._executor is not None
+        loop = asyncio.get_running_loop()
+        chunks = _split(list(articles), max(1, self.processes))
+        futures = [
+            loop.run_in_executor(self._executor, _enrich_encoded, [dumps(a) for a in chunk])
+            for chunk in chunks
+        ]
+        results: list[Result] = []
+        for encoded in await asyncio.gather(*futures):
+            for item in encoded:
+                results.append(
+                    ProcessingError(item) if isinstance(item, str) else loads(EnrichedArticle, item)
+                )
+        return results
+
+
+def _split(items: list[Article], n: int) -> list[list[Article]]:
+    size = -(-len(items) // n) or 1
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]

@@ -1,0 +1,253 @@
+"""``streams``: the one command-line entry point (``streams --help``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from streams.errors import StreamsError
+from streams.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiokafka narrates every subscription change at INFO; keep the terminal for our messages
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+class _Group(click.Group):
+    """Turns a :class:`StreamsError` into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StreamsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="streams")
+def cli() -> None:
+    """Turn a live stream of news into attributed statements, on Kafka.
+
+    Settings come from STREAMS_* environment variables (see the README).
+    """
+
+
+# --- broker --------------------------------------------------------------------------------
+
+
+@cli.group()
+def broker() -> None:
+    """The local Apache Kafka broker (KRaft, one node, jars from Maven Central)."""
+
+
+@broker.command("fetch")
+def broker_fetch() -> None:
+    """Fetch the broker's jars with Maven (cached; later starts need no network)."""
+    from streams.broker import LocalKafka
+
+    settings = _settings()
+    _setup_logging(settings)
+    click.echo(f"Kafka {settings.kafka_version} jars in {LocalKafka(settings).fetch()}")
+
+
+@broker.command("start")
+def broker_start() -> None:
+    """Start the local broker and wait until it answers."""
+    from streams.broker import LocalKafka
+
+    settings = _settings()
+    _setup_logging(settings)
+    click.echo(f"broker: {LocalKafka(settings).start().describe()}")
+
+
+@broker.command("stop")
+def broker_stop() -> None:
+    """Stop the local broker started from this folder."""
+    from streams.broker import LocalKafka
+
+    stopped = LocalKafka(_settings()).stop()
+    click.echo("broker: stopped" if stopped else "broker: was not running")
+
+
+@broker.command("status")
+def broker_status() -> None:
+    """Say whether the local broker runs and answers; exit 1 when it does not answer."""
+    from streams.broker import LocalKafka
+
+    status = LocalKafka(_settings()).status()
+    click.echo(f"broker: {status.describe()}")
+    sys.exit(0 if status.reachable else 1)
+
+
+# --- worker, replay, tail ------------------------------------------------------------------
+
+
+@cli.command()
+def worker() -> None:
+    """Run the Faust worker: the enrich and aggregate agents, the table and the web views."""
+    import faust
+
+    from streams.app import create_app
+    from streams.kafka.clients import ensure_topics
+
+    settings = _settings()
+    _setup_logging(settings)
+    asyncio.run(ensure_topics(settings))
+    parts = create_app(settings)
+    try:
+        faust.Worker(
+            parts.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False
+        ).execute_from_commandline()
+    finally:
+        parts.runner.stop()
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rate", type=float, default=None, help="At most N articles per second.")
+@click.option("--loop", is_flag=True, help="Replay again and again until interrupted.")
+def replay(paths: tuple[Path, ...], rate: float | None, loop: bool) -> None:
+    """Produce articles from files and folders (.txt, .json, .jsonl) to articles.raw."""
+    from streams.sources.replay import replay as run_replay
+
+    settings = _settings()
+    _setup_logging(settings)
+    report = asyncio.run(run_replay(settings, paths, rate=rate, loop=loop))
+    click.echo(
+        f"produced {report.produced} articles to {settings.topic('articles.raw')} "
+        f"in {report.seconds:.1f}s; {len(report.errors)} inputs skipped"
+    )
+    for error in report.errors:
+        click.echo(f"  skipped: {error}", err=True)
+
+
+@cli.command()
+@click.argument("topic")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest record.")
+@click.option("--limit", type=int, default=None, help="Stop after N records.")
+@click.option("--timeout", type=float, default=None, help="Stop after S seconds with no record.")
+def tail(topic: str, from_beginning: bool, limit: int | None, timeout: float | None) -> None:
+    """Print a topic's records as JSON lines ({topic, partition, offset, key, value})."""
+    from streams.kafka.tail import tail as run_tail
+
+    settings = _settings()
+    _setup_logging(settings)
+
+    def emit(record: dict[str, object]) -> None:
+        sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
+        sys.stdout.flush()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run_tail(
+                settings,
+                topic,
+                emit,
+                from_beginning=from_beginning,
+                limit=limit,
+                idle_timeout=timeout,
+            )
+        )
+
+
+# --- without Kafka -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def extract(files: tuple[Path, ...]) -> None:
+    """Enrich files without Kafka: one EnrichedArticle JSON line per file, in input order."""
+    from streams.codec import dumps
+    from streams.nlp.enrich import Enricher
+    from streams.sources.files import read_articles
+
+    settings = _settings()
+    _setup_logging(settings)
+    enricher = Enricher.from_settings(settings)
+    failed = 0
+    for item in read_articles(files):
+        if isinstance(item, StreamsError):
+            click.echo(f"error: {item}", err=True)
+            failed += 1
+            continue
+        result = enricher.enrich([item])[0]
+        if isinstance(result, StreamsError):
+            click.echo(f"error: {item.article_id}: {result}", err=True)
+            failed += 1
+            continue
+        sys.stdout.buffer.write(dumps(result) + b"\n")
+    sys.stdout.flush()
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.option("--write", is_flag=True, help="Write the schema files instead of checking them.")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("schemas"))
+def schemas(write: bool, directory: Path) -> None:
+    """Check (or --write) the JSON Schemas in schemas/ against the record models."""
+    from streams import schemas as schema_files
+
+    if write:
+        for path in schema_files.write(directory):
+            click.echo(f"wrote {path}")
+        return
+    stale = schema_files.stale(directory)
+    if stale:
+        click.echo(f"stale schemas (run `streams schemas --write`): {', '.join(stale)}", err=True)
+        sys.exit(1)
+    click.echo(f"schemas in {directory} match the records")
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--once", is_flag=True, help="Exit after printing the table, stopping what it started."
+)
+@click.option(
+    "--seeds",
+    type=click.Path(exists=True, path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="Files or folder to replay.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Seconds to wait for the replayed articles to be processed.",
+)
+def demo(once: bool, seeds: Path, timeout: float) -> None:
+    """Start the broker if none answers, a worker, replay the seeds, print the speakers table."""
+    from streams.demo import run_demo
+
+    settings = _settings()
+    _setup_logging(settings)
+    sys.exit(run_demo(settings, seeds, once=once, timeout=timeout))
+
+
+def main() -> None:
+    cli(prog_name="streams")
+
+
+if __name__ == "__main__":
+    main()

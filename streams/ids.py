@@ -1,0 +1,64 @@
+"""Deterministic identities, so that any worker computes the same id for the same thing.
+
+- ``article_id``: given by the source, else a hash of the canonical URL, else of the text.
+- ``statement_id``: a hash of the article id and the statement's character span.
+- ``speaker_id``: ``<type>:<slug of the canonical name>`` (``person:abbas-araghchi``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
+
+_DIGEST_CHARS = 16
+
+
+def _digest(*parts: str) -> str:
+    h = hashlib.blake2b(digest_size=_DIGEST_CHARS // 2)
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")  # unit separator: ("ab", "c") and ("a", "bc") must differ
+    return h.hexdigest()
+
+
+def canonical_url(url: str) -> str:
+    """A URL with scheme and host lower-cased, default port and fragment dropped."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and not (
+        (parts.scheme == "http" and parts.port == 80)
+        or (parts.scheme == "https" and parts.port == 443)
+    ):
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+
+
+def article_id(*, given: str | None = None, url: str | None = None, text: str = "") -> str:
+    """The article's id: the source's own, else a hash of its canonical URL, else of its text."""
+    if given and given.strip():
+        return given.strip()
+    if url and url.strip():
+        return _digest("url", canonical_url(url))
+    return _digest("text", unicodedata.normalize("NFC", text))
+
+
+def statement_id(article: str, start: int, end: int) -> str:
+    """Stable over redelivery: the same article and span give the same id."""
+    return _digest("statement", article, str(start), str(end))
+
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    """Accent-folded, lower-case, hyphen-separated ASCII form of a name."""
+    folded = unicodedata.normalize("NFKD", name)
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
+    return _NON_SLUG.sub("-", ascii_only).strip("-") or _digest("slug", name)
+
+
+def speaker_id(kind: str, canonical_name: str) -> str:
+    """``person:volodymyr-zelensky``: type and slug of the canonical name."""
+    return f"{kind}:{slug(canonical_name)}"

@@ -1,0 +1,1 @@
+"""Kafka clients built from the settings: admin (topics), producer, consumer."""

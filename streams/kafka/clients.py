@@ -1,0 +1,141 @@
+"""aiokafka clients from the settings, and the topics the project declares up front."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from streams.errors import BrokerError
+from streams.settings import TOPIC_NAMES, Settings
+
+log = logging.getLogger(__name__)
+
+#: Topics keep a week of data except the dead letters, which are kept for a month.
+_RETENTION_MS = {"deadletter": 30 * 24 * 3600 * 1000}
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+def producer(settings: Settings, **overrides: object) -> AIOKafkaProducer:
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.broker,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 5,
+        "max_request_size": MAX_MESSAGE_BYTES,
+        "compression_type": "gzip",
+        **settings.kafka_client_options(),
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def consumer(settings: Settings, *topics: str, **overrides: object) -> AIOKafkaConsumer:
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.broker,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "fetch_max_bytes": MAX_MESSAGE_BYTES * 2,
+        "max_partition_fetch_bytes": MAX_MESSAGE_BYTES,
+        **settings.kafka_client_options(),
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
+
+
+def topic_specs(settings: Settings) -> list[NewTopic]:
+    """The project's topics, with partition counts and configs from the settings."""
+    specs = []
+    for name in TOPIC_NAMES:
+        configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        if name in _RETENTION_MS:
+            configs["retention.ms"] = str(_RETENTION_MS[name])
+        specs.append(
+            NewTopic(
+                name=settings.topic(name),
+                num_partitions=settings.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs=configs,
+            )
+        )
+    return specs
+
+
+async def ensure_topics(settings: Settings, extra: Sequence[NewTopic] = ()) -> list[str]:
+    """Create the project's topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.broker, **settings.kafka_client_options()
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in [*topic_specs(settings), *extra] if t.name not in existing]
+        if missing:
+            # another process may create them between our list and create
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(missing)
+            log.info("created topics %s", ", ".join(t.name for t in missing))
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
+    """Return once the cluster answers a metadata request, else raise :class:`BrokerError`."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.broker,
+            request_timeout_ms=3000,
+            **settings.kafka_client_options(),
+        )
+        try:
+            await admin.start()
+            await admin.list_topics()
+            return
+        except (KafkaConnectionError, KafkaError, OSError) as exc:
+            last = exc
+            await asyncio.sleep(0.5)
+        finally:
+            await admin.close()
+    raise BrokerError(
+        f"no Kafka broker answers at {settings.broker} ({last}); start one with "
+        "`streams broker start` or set STREAMS_BROKER"
+    )
+
+
+async def stop_consumer(client: AIOKafkaConsumer) -> None:
+    """Stop a consumer, tolerating aiokafka#647.
+
+    ``stop()`` soon after ``start()`` re-raises the cancellation of the consumer's own
+    internal task; that one is swallowed, a cancellation of the caller is not.
+    """
+    try:
+        await client.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+
+
+async def topic_partitions(settings: Settings, topic: str) -> set[int]:
+    """Partition numbers of ``topic`` from the cluster; empty when the topic does not exist."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.broker, **settings.kafka_client_options()
+    )
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for entry in described:
+        if entry.get("topic") == topic and not entry.get("error_code"):
+            return {p["partition"] for p in entry.get("partitions", ())}
+    return set()

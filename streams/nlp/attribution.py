@@ -1,0 +1,318 @@
+"""Who said what: statements found in a parsed article.
+
+The method is syntactic and lexical, over spaCy's dependency parse:
+
+1. **Cues** are reporting verbs (:mod:`.lexicon`) outside quotation marks, not negated
+   ("did not say"), not withheld ("declined to comment"), not passive ("is said to"), and
+   "according to X" phrases.
+2. The **speaker** is the cue's subject (or the object of "according to", or of "quoted X as
+   saying"), resolved by :class:`~.speakers.ArticleSpeakers`.
+3. The **content** is the cue's clausal complement. When a quotation fills it, the statement is
+   ``direct``; when the complement holds a quoted fragment, ``mixed``; else ``indirect``. A
+   quotation in the cue's sentence with no complement of its own is direct speech of that cue.
+4. A quotation left without a cue continues the nearest statement of its paragraph, else the
+   last one of the previous paragraph (the convention for quotes running over sentences and
+   paragraphs). Short quoted fragments that belong to no statement are not statements (scare
+   quotes, titles of works).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from streams.ids import statement_id
+from streams.nlp.lexicon import NEEDS_COMPLEMENT, WITHHOLDING, verb_class
+from streams.nlp.quotes import Quote, find_quotes
+from streams.nlp.speakers import ArticleSpeakers
+from streams.nlp.stance import stances_for
+from streams.records import Speaker, Statement, StatementKind
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+_SUBJECT_DEPS = frozenset({"nsubj"})
+_COMPLEMENT_DEPS = frozenset({"ccomp", "xcomp", "parataxis"})
+_NON_SPEAKERS = frozenset(
+    {
+        "i",
+        "we",
+        "you",
+        "it",
+        "they",
+        "who",
+        "which",
+        "that",
+        "this",
+        "what",
+        "me",
+        "us",
+        "one",
+        "someone",
+        "anyone",
+        "nobody",
+    }
+)
+_OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce"})
+_WH_WORDS = frozenset({"WDT", "WP", "WP$", "WRB"})
+_MIN_CONTINUATION_WORDS = 4
+_DIRECT_COVERAGE = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A statement before it becomes a record."""
+
+    speaker: Speaker
+    cue: str
+    start: int
+    end: int
+    kind: StatementKind
+
+
+def extract_statements(
+    doc: Doc, article_id: str, speakers: ArticleSpeakers | None = None
+) -> list[Statement]:
+    """Every statement of ``doc``, in text order, with its resolved speaker."""
+    speakers = speakers or ArticleSpeakers(doc)
+    quotes = find_quotes(doc.text)
+    used: set[Quote] = set()
+    found: list[Found] = []
+    for cue in _cues(doc):
+        head = _speaker_head(cue)
+        if head is None:
+            continue
+        speaker = speakers.resolve(head)
+        if speaker is None:
+            continue
+        found.extend(_content(cue, speaker, quotes, used))
+    found.extend(_continuations(doc.text, quotes, used, found))
+    return _records(doc, article_id, found)
+
+
+def _cues(doc: Doc) -> Iterable[Token]:
+    inside = _quoted_mask(doc)
+    for token in doc:
+        if inside[token.i] or token.pos_ not in ("VERB", "AUX"):
+            continue
+        if token.lower_ == "according":
+            continue
+        if verb_class(token.lemma_) is None or _negated(token) or _withheld(token):
+            continue
+        if any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children):
+            continue  # "is said to", "was told"
+        if token.lemma_ == "call" and any(c.dep_ == "oprd" for c in token.children):
+            continue  # "what he called X": naming, not speech
+        if token.lemma_ in NEEDS_COMPLEMENT and not _has_complement(token):
+            continue
+        yield token
+    for token in doc:
+        if token.lower_ == "according" and not inside[token.i]:
+            yield token
+
+
+def _quoted_mask(doc: Doc) -> list[bool]:
+    mask = [False] * len(doc)
+    for quote in find_quotes(doc.text):
+        span = doc.char_span(quote.inner_start, quote.inner_end, alignment_mode="expand")
+        if span is not None:
+            for i in range(span.start, span.end):
+                mask[i] = True
+    return mask
+
+
+def _negated(token: Token) -> bool:
+    return any(c.dep_ == "neg" for c in token.children)
+
+
+def _withheld(token: Token) -> bool:
+    return token.dep_ == "xcomp" and token.head.lemma_ in WITHHOLDING
+
+
+def _has_complement(token: Token) -> bool:
+    return any(
+        c.dep_ in _COMPLEMENT_DEPS or _object_content(token, c) or _call_on(token, c)
+        for c in token.children
+    )
+
+
+def _call_on(cue: Token, child: Token) -> bool:
+    """ "called on X to do Y": the request is the content."""
+    return cue.lemma_ == "call" and child.dep_ == "prep" and child.lower_ == "on"
+
+
+def _object_content(cue: Token, child: Token) -> bool:
+    """ "ruled out talks", "denied the report": for these verbs the object is what is said."""
+    return child.dep_ == "dobj" and verb_class(cue.lemma_) in _OBJECT_CLASSES
+
+
+def _speaker_head(cue: Token) -> Token | None:
+    if cue.lower_ == "according":
+        to = next((c for c in cue.children if c.lower_ == "to"), None)
+        pobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        return pobj if pobj is not None and _speakerish(pobj) else None
+    if cue.lemma_ == "quote":  # "X quoted Y as saying"
+        as_ = next((c for c in cue.children if c.lower_ == "as"), None)
+        obj = next((c for c in cue.children if c.dep_ == "dobj"), None)
+        if as_ is not None and obj is not None and _speakerish(obj):
+            return obj
+    subject = next((c for c in cue.children if c.dep_ in _SUBJECT_DEPS), None)
+    return subject if subject is not None and _speakerish(subject) else None
+
+
+def _speakerish(token: Token) -> bool:
+    return token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _NON_SPEAKERS
+
+
+def _cue_text(cue: Token) -> str:
+    if cue.lower_ == "according":
+        return "according to"
+    particles = [c for c in cue.children if c.dep_ == "prt" or _call_on(cue, c)]
+    return " ".join([cue.text, *(p.text for p in particles)])
+
+
+def _content(
+    cue: Token, speaker: Speaker, quotes: Sequence[Quote], used: set[Quote]
+) -> list[Found]:
+    sent = cue.sent
+    cue_text = _cue_text(cue)
+    in_sentence = [
+        q
+        for q in quotes
+        if q not in used and _overlaps(q, sent) and q.inner_end - q.inner_start > 1
+    ]
+    complement = _complement(cue)
+    if complement is None and _has_complement(cue) and not in_sentence:
+        return []
+    if complement is not None:
+        start, end = complement
+        inner = [q for q in in_sentence if q.inner_start >= start - 2 and q.inner_end <= end + 2]
+        covered = sum(q.inner_end - q.inner_start for q in inner)
+        if inner and covered >= _DIRECT_COVERAGE * (end - start):
+            used.update(inner)
+            return [_direct(speaker, cue_text, q, cue.doc.text) for q in inner]
+        if inner:
+            used.update(inner)
+            return [Found(speaker, cue_text, start, end, "mixed")]
+        outside = [q for q in in_sentence if not (q.inner_start >= start and q.inner_end <= end)]
+        found = [Found(speaker, cue_text, start, end, "indirect")]
+        if outside and _is_full_quote(outside[0], cue.doc.text):
+            used.update(outside)
+            found += [_direct(speaker, cue_text, q, cue.doc.text) for q in outside]
+        return found
+    if in_sentence:
+        used.update(in_sentence)
+        return [_direct(speaker, cue_text, q, cue.doc.text) for q in in_sentence]
+    return []
+
+
+def _direct(speaker: Speaker, cue: str, quote: Quote, text: str) -> Found:
+    start, end = quote.trimmed(text)
+    return Found(speaker, cue, start, end, "direct")
+
+
+def _complement(cue: Token) -> tuple[int, int] | None:
+    """Character range of what the cue reports, or None when it governs no clause."""
+    doc = cue.doc
+    if cue.lower_ == "according":
+        sent = cue.sent
+        phrase = doc[cue.left_edge.i : cue.right_edge.i + 1]
+        if phrase.start <= sent.start + 1:
+            rest = doc[phrase.end : sent.end]
+        else:
+            rest = doc[sent.start : phrase.start]
+        return _trimmed(rest)
+    for child in cue.children:
+        if child.dep_ in ("ccomp", "xcomp") or _call_on(cue, child) or _object_content(cue, child):
+            first = child.i + 1 if child.dep_ == "prep" else child.left_edge.i
+            span = doc[first : child.right_edge.i + 1]
+            if (span and span[0].tag_ in _WH_WORDS) or (span and span[0].lower_ == "whether"):
+                return None  # "did not say what topics were discussed": a question, not a claim
+            return _trimmed(span)
+    return None
+
+
+def _trimmed(span: Span) -> tuple[int, int] | None:
+    tokens = [t for t in span if not (t.is_punct and t.text not in "%$")]
+    while tokens and tokens[0].dep_ == "mark" and tokens[0].lower_ in ("that", "whether", "if"):
+        tokens = tokens[1:]
+    if not tokens:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _overlaps(quote: Quote, sent: Span) -> bool:
+    return quote.inner_start < sent.end_char and quote.inner_end > sent.start_char
+
+
+def _is_full_quote(quote: Quote, text: str) -> bool:
+    return len(quote.text(text).split()) >= _MIN_CONTINUATION_WORDS
+
+
+def _continuations(
+    text: str, quotes: Sequence[Quote], used: set[Quote], found: Sequence[Found]
+) -> list[Found]:
+    """Quotes with no cue of their own, given to the speaker the paragraphs imply."""
+    if not found:
+        return []
+    paragraphs = _paragraph_starts(text)
+    out: list[Found] = []
+    for quote in quotes:
+        if quote in used or len(quote.text(text).split()) < _MIN_CONTINUATION_WORDS:
+            continue
+        if any(f.start <= quote.inner_start and quote.inner_end <= f.end for f in found):
+            continue  # a quoted fragment inside reported speech: already part of a statement
+        para = _paragraph_of(paragraphs, quote.inner_start)
+        same = [f for f in found if _paragraph_of(paragraphs, f.start) == para]
+        previous = [f for f in found if _paragraph_of(paragraphs, f.start) == para - 1]
+        if same:
+            owner = min(same, key=lambda f: abs(f.start - quote.inner_start))
+        elif previous:
+            owner = previous[-1]
+        else:
+            continue
+        used.add(quote)
+        out.append(_direct(owner.speaker, owner.cue, quote, text))
+    return out
+
+
+def _paragraph_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(i + 1 for i, c in enumerate(text) if c == "\n")
+    return starts
+
+
+def _paragraph_of(starts: Sequence[int], offset: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _records(doc: Doc, article_id: str, found: Iterable[Found]) -> list[Statement]:
+    seen: set[tuple[int, int]] = set()
+    out: list[Statement] = []
+    for f in sorted(found, key=lambda f: (f.start, f.end)):
+        if (f.start, f.end) in seen or f.end <= f.start:
+            continue
+        seen.add((f.start, f.end))
+        content = doc.text[f.start : f.end]
+        out.append(
+            Statement(
+                statement_id=statement_id(article_id, f.start, f.end),
+                article_id=article_id,
+                speaker=f.speaker,
+                cue=f.cue,
+                content=content,
+                start=f.start,
+                end=f.end,
+                kind=f.kind,
+                stances=stances_for(doc, f.start, f.end, f.cue),
+            )
+        )
+    return out

@@ -1,0 +1,196 @@
+"""Reporting verbs: the lemmas that introduce speech, with a coarse semantic class.
+
+The classes follow the speech-act verb groups of Levin (1993, §37 "Verbs of Communication")
+and Wierzbicka's English speech act verbs: what matters downstream is whether a verb reports
+speech at all, and (for stance) whether it carries the speaker's attitude toward its content.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+VerbClass = Literal[
+    "say",
+    "assert",
+    "claim",
+    "announce",
+    "warn",
+    "urge",
+    "deny",
+    "reject",
+    "accept",
+    "praise",
+    "criticize",
+    "ask",
+    "write",
+    "admit",
+]
+
+_BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
+    "say": (
+        "say",
+        "tell",
+        "add",
+        "note",
+        "remark",
+        "mention",
+        "state",
+        "explain",
+        "describe",
+        "reply",
+        "respond",
+        "answer",
+        "recall",
+        "continue",
+        "comment",
+        "observe",
+        "quote",
+        "report",
+        "speak",
+        "reiterate",
+        "repeat",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "underline",
+        "point",
+        "indicate",
+        "suggest",
+        "predict",
+        "estimate",
+        "conclude",
+        "tweet",
+        "post",
+        "testify",
+        "brief",
+        "inform",
+        "disclose",
+        "reveal",
+        "signal",
+        "hint",
+        "recount",
+        "relate",
+        "share",
+        "explain",
+        "clarify",
+    ),
+    "assert": (
+        "assert",
+        "insist",
+        "maintain",
+        "argue",
+        "contend",
+        "affirm",
+        "declare",
+        "proclaim",
+        "vow",
+        "pledge",
+        "promise",
+        "assure",
+        "reassure",
+        "guarantee",
+        "swear",
+        "confirm",
+        "stress",
+    ),
+    "claim": (
+        "claim",
+        "allege",
+        "charge",
+        "accuse",
+        "believe",
+        "think",
+        "feel",
+        "hope",
+        "expect",
+        "fear",
+        "worry",
+    ),
+    "announce": ("announce", "unveil", "publish", "release", "issue", "proclaim", "declare"),
+    "warn": ("warn", "caution", "threaten", "alert"),
+    "urge": (
+        "urge",
+        "call",
+        "demand",
+        "appeal",
+        "press",
+        "plead",
+        "implore",
+        "ask",
+        "request",
+        "order",
+        "instruct",
+        "advise",
+        "recommend",
+        "propose",
+        "encourage",
+        "invite",
+    ),
+    "deny": ("deny", "dispute", "refute", "contest", "question", "doubt", "dismiss"),
+    "reject": ("reject", "rule", "refuse", "oppose", "condemn", "denounce", "decry"),
+    "accept": ("accept", "agree", "welcome", "endorse", "support", "back", "approve"),
+    "praise": ("praise", "hail", "applaud", "commend", "laud", "thank", "congratulate"),
+    "criticize": (
+        "criticize",
+        "criticise",
+        "blast",
+        "slam",
+        "attack",
+        "lambast",
+        "rebuke",
+        "complain",
+        "protest",
+        "lament",
+        "regret",
+        "mock",
+        "ridicule",
+    ),
+    "ask": ("ask", "wonder", "inquire", "enquire", "query"),
+    "write": ("write", "tweet", "post", "blog", "text", "email"),
+    "admit": (
+        "admit",
+        "acknowledge",
+        "concede",
+        "confess",
+        "grant",
+        "allow",
+        "recognize",
+        "recognise",
+    ),
+}
+
+REPORTING_VERBS: dict[str, VerbClass] = {}
+for _cls, _lemmas in _BY_CLASS.items():
+    for _lemma in _lemmas:
+        REPORTING_VERBS.setdefault(_lemma, _cls)
+
+#: Verbs whose complement clause is not a report of speech when they stand alone without a
+#: clausal complement or quotation ("he called the shots", "she wrote a book").
+NEEDS_COMPLEMENT = frozenset(
+    lemma for lemma, cls in REPORTING_VERBS.items() if cls in ("claim", "accept", "praise")
+) | {
+    "call",
+    "write",
+    "post",
+    "tweet",
+    "point",
+    "issue",
+    "release",
+    "publish",
+    "share",
+    "press",
+    "back",
+    "support",
+    "rule",
+    "question",
+    "continue",
+    "text",
+}
+
+#: Verbs that, governing a reporting verb, withhold the speech ("declined to comment").
+WITHHOLDING = frozenset({"decline", "refuse", "fail", "neglect", "avoid", "stop", "cease"})
+
+
+def verb_class(lemma: str) -> VerbClass | None:
+    """The reporting class of a verb lemma, or None when it does not report speech."""
+    return REPORTING_VERBS.get(lemma.lower())

@@ -1,0 +1,198 @@
+"""Speaker resolution within one article.
+
+A speaker mention (the subject of a reporting verb, the object of "according to") becomes a
+canonical speaker: titles and roles stripped ("US President Donald Trump" → "Donald Trump"), a
+bare surname or a spelling variant mapped to the full name given earlier ("Araghçi" → "Abbas
+Araghchi"), a pronoun to the most recent person who spoke or was named before it, and NER
+mislabels repaired where the mention matches a person already named.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
+
+from streams.ids import speaker_id
+from streams.records import Speaker, SpeakerType
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+_LABEL_TYPES: dict[str, SpeakerType] = {
+    "PERSON": "person",
+    "ORG": "org",
+    "NORP": "group",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+}
+_PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
+PRONOUNS = _PERSON_PRONOUNS | {"i", "we", "you", "it", "they", "me", "us", "them"}
+# Head nouns of common-noun speakers: the kind of speaker they name. General English
+# vocabulary (institutions and roles), not names of anyone.
+_INSTITUTION_NOUNS = frozenset(
+    {
+        "agency",
+        "army",
+        "authority",
+        "bank",
+        "board",
+        "cabinet",
+        "campaign",
+        "committee",
+        "company",
+        "council",
+        "court",
+        "department",
+        "embassy",
+        "firm",
+        "government",
+        "group",
+        "institute",
+        "lab",
+        "military",
+        "ministry",
+        "office",
+        "palace",
+        "parliament",
+        "party",
+        "police",
+        "presidency",
+        "regime",
+        "secretariat",
+        "service",
+        "spokesperson",
+        "team",
+        "union",
+        "university",
+        "white",
+        "administration",
+        "commission",
+        "organization",
+        "organisation",
+        "newspaper",
+        "network",
+        "station",
+        "channel",
+        "outlet",
+    }
+)
+_SIMILARITY = 0.8
+
+
+def fold(name: str) -> str:
+    """Accent-folded lower-case ASCII letters: "Erdoğan" → "erdogan"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
+
+
+def similar_names(a: str, b: str) -> bool:
+    """Spelling or transliteration variants of one name ("Araghchi", "Araghçi", "Araguchi")."""
+    fa, fb = fold(a), fold(b)
+    if not fa or not fb:
+        return False
+    if fa == fb:
+        return True
+    return fa[0] == fb[0] and SequenceMatcher(None, fa, fb).ratio() >= _SIMILARITY
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person named in the article, by the longest form of the name seen."""
+
+    name: str
+    start: int
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1]
+
+
+@dataclass
+class ArticleSpeakers:
+    """Resolves speaker mentions of one ``Doc``; remembers who spoke, for pronouns."""
+
+    doc: Doc
+    persons: list[Person] = field(default_factory=list)
+    _spoken: list[tuple[int, Speaker]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for ent in self.doc.ents:
+            if ent.label_ == "PERSON" and len(ent) >= 2 and ent.text[0].isupper():
+                self.persons.append(Person(_clean(ent.text), ent.start_char))
+
+    def resolve(self, head: Token) -> Speaker | None:
+        """The canonical speaker for a mention headed by ``head``, or None if unresolvable."""
+        speaker = self._antecedent(head) if head.lower_ in _PERSON_PRONOUNS else self._nominal(head)
+        if speaker is not None:
+            self._spoken.append((head.idx, speaker))
+        return speaker
+
+    def _antecedent(self, head: Token) -> Speaker | None:
+        for _, earlier in reversed(self._spoken):
+            if earlier.type == "person" and earlier.start < head.idx:
+                return _speaker(earlier.name, "person", head.text, head.idx, head.idx + len(head))
+        named = [p for p in self.persons if p.start < head.idx]
+        if named:
+            return _speaker(named[-1].name, "person", head.text, head.idx, head.idx + len(head))
+        return None
+
+    def _nominal(self, head: Token) -> Speaker | None:
+        span = mention_span(head)
+        ent = next((e for e in self.doc.ents if e.start <= head.i < e.end), None)
+        start, end = span.start_char, span.end_char
+        if head.pos_ == "PROPN":
+            text = _clean(ent.text if ent is not None else span.text)
+            person = self._known_person(text)
+            if person is not None:
+                return _speaker(person.name, "person", span.text, start, end)
+            label = ent.label_ if ent is not None else ""
+            kind: SpeakerType = _LABEL_TYPES.get(
+                label, "person" if len(text.split()) >= 2 else "unknown"
+            )
+            if ent is not None and ent.label_ == "PERSON":
+                self.persons.append(Person(text, start))
+            return _speaker(text, kind, span.text, start, end)
+        if head.pos_ == "NOUN":
+            name = _clean(span.text)
+            kind = (
+                "org"
+                if head.lemma_.lower() in _INSTITUTION_NOUNS
+                else ("group" if head.tag_ == "NNS" else "unknown")
+            )
+            return _speaker(name, kind, span.text, start, end)
+        return None
+
+    def _known_person(self, text: str) -> Person | None:
+        """The person named earlier whose full name or surname ``text`` is a variant of."""
+        words = text.split()
+        for person in reversed(self.persons):
+            if len(words) == 1 and similar_names(words[0], person.surname):
+                return person
+            if len(words) >= 2 and similar_names(text, person.name):
+                return person
+        return None
+
+
+def mention_span(head: Token) -> Span:
+    """The mention's words: the head and its left modifiers, without leading determiners."""
+    left = head.left_edge.i
+    while left < head.i and head.doc[left].dep_ in ("det", "punct", "predet"):
+        left += 1
+    return head.doc[left : head.i + 1]
+
+
+def _clean(name: str) -> str:
+    name = " ".join(name.split())
+    for suffix in ("’s", "'s"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name.strip(" ,.;:")
+
+
+def _speaker(name: str, kind: SpeakerType, mention: str, start: int, end: int) -> Speaker:
+    return Speaker(
+        id=speaker_id(kind, name), name=name, type=kind, mention=mention, start=start, end=end
+    )

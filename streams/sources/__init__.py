@@ -1,0 +1,1 @@
+"""Where articles come from: files (replay); feeds arrive in a later issue."""
