@@ -1,0 +1,134 @@
+"""The agents in Faust's test context: no broker, sends captured at the topic seam."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from streams.app import StreamsApp, create_app
+from streams.codec import dumps
+from streams.records import Article, SpeakerState, Statement
+from streams.settings import Settings
+from tests.conftest import SEED
+
+
+class Captured:
+    """Stands in for ``Topic.send``: records what an agent publishes."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes | None, bytes]] = []
+
+    async def __call__(self, *, key: bytes | None = None, value: bytes, **_: Any) -> None:
+        self.sent.append((key, value))
+
+    def values(self) -> list[Any]:
+        return [orjson.loads(v) for _, v in self.sent]
+
+
+@pytest.fixture()
+async def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StreamsApp]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        nlp_processes=0,
+        batch_timeout=0.05,
+        max_article_chars=50_000,
+    )
+    parts = create_app(settings)
+    parts.app.finalize()
+    parts.app.flow_control.resume()
+    for name in ("enriched", "statements", "deadletter"):
+        monkeypatch.setattr(getattr(parts, name), "send", Captured())
+    yield parts
+    parts.runner.stop()
+
+
+async def _until(predicate: Any, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_enrich_publishes_the_article_and_its_statements(parts: StreamsApp) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    article = Article(article_id="seed", text=text)
+    enriched, statements = parts.enriched.send, parts.statements.send
+    async with parts.app.agents["enrich"].test_context() as agent:
+        await agent.put(dumps(article), key=b"seed")
+        await _until(lambda: enriched.sent)  # type: ignore[attr-defined]
+    ((key, value),) = enriched.sent  # type: ignore[attr-defined]
+    assert key == b"seed"
+    record = orjson.loads(value)
+    assert record["article_id"] == "seed"
+    assert len(statements.sent) == len(record["statements"]) > 0  # type: ignore[attr-defined]
+    for skey, svalue in statements.sent:  # type: ignore[attr-defined]
+        assert skey == orjson.loads(svalue)["speaker"]["id"].encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "stage"),
+    [
+        (b"\xff\xfe not json", "decode"),
+        (b'{"article_id": "x"}', "validate"),
+        (b'{"article_id": "x", "text": "   "}', "validate"),
+        (orjson.dumps({"article_id": "x", "text": "word " * 20_000}), "validate"),
+    ],
+    ids=["garbage", "no-text", "blank-text", "too-long"],
+)
+async def test_bad_input_becomes_a_dead_letter_and_the_agent_goes_on(
+    parts: StreamsApp, payload: bytes, stage: str
+) -> None:
+    dead, enriched = parts.deadletter.send, parts.enriched.send
+    good = Article(article_id="good", text="“All is well,” Anna Berg said.")
+    async with parts.app.agents["enrich"].test_context() as agent:
+        await agent.put(payload, key=b"bad")
+        await agent.put(dumps(good), key=b"good")
+        await _until(lambda: dead.sent and enriched.sent)  # type: ignore[attr-defined]
+    (letter,) = dead.values()  # type: ignore[attr-defined]
+    assert letter["stage"] == stage
+    assert letter["key"] == "bad"
+    assert letter["error"]
+    assert [v["article_id"] for v in enriched.values()] == ["good"]  # type: ignore[attr-defined]
+
+
+async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
+    from streams.records import Speaker
+
+    speaker = Speaker(
+        id="person:anna-berg", name="Anna Berg", type="person", mention="Berg", start=0, end=4
+    )
+
+    def statement(sid: str) -> bytes:
+        return dumps(
+            Statement(
+                statement_id=sid,
+                article_id="a1",
+                speaker=speaker,
+                cue="said",
+                content="x",
+                start=0,
+                end=1,
+                kind="direct",
+            )
+        )
+
+    async with parts.app.agents["aggregate"].test_context() as agent:
+        for sid in ("s1", "s2", "s1", "s3", "s2"):
+            await agent.put(statement(sid), key=speaker.id.encode())
+        await _until(
+            lambda: (
+                parts.speakers.get(speaker.id) is not None
+                and SpeakerState.model_validate(parts.speakers[speaker.id]).summary.statements == 3
+            )
+        )
+        await asyncio.sleep(0.2)
+        state = SpeakerState.model_validate(parts.speakers[speaker.id])
+    assert state.summary.statements == 3
+    assert state.summary.articles == 1
+    assert set(state.statement_ids) == {"s1", "s2", "s3"}

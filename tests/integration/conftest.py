@@ -1,0 +1,135 @@
+"""The real Apache Kafka broker for the integration tests, started once per session.
+
+The broker runs on free ports with its data in a temporary folder; its jars come from the
+project's cache (``make test`` runs ``streams broker fetch`` first). Settings are passed
+explicitly (and to child processes through their environment), never by changing this
+process's environment, so unit tests keep their defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.broker import LocalKafka
+from streams.settings import Settings
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The STREAMS_* variables that reproduce ``settings`` in a child process."""
+    keys = (
+        "broker",
+        "data_dir",
+        "kafka_port",
+        "kafka_controller_port",
+        "kafka_dist_dir",
+        "web_port",
+        "topic_prefix",
+        "app_id",
+        "partitions",
+        "batch_timeout",
+        "log_level",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
+    env.update({f"STREAMS_{k.upper()}": str(getattr(settings, k)) for k in keys})
+    return env
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    kafka_port = free_port()
+    values: dict[str, object] = dict(
+        _env_file=None,
+        data_dir=data_dir,
+        kafka_port=kafka_port,
+        kafka_controller_port=free_port(),
+        broker=f"127.0.0.1:{kafka_port}",
+        kafka_dist_dir=ROOT / ".kafka",
+        web_port=free_port(),
+        topic_prefix="it.",
+        app_id="streams-it",
+        batch_timeout=0.2,
+        log_level="info",
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = make_settings(tmp_path_factory.mktemp("kafka"))
+    broker = LocalKafka(settings)
+    broker.start()
+    try:
+        yield settings
+    finally:
+        broker.stop()
+
+
+class Worker:
+    """``streams worker`` as a child process with the given settings."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        self.settings = settings
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker"],
+                cwd=ROOT,
+                env=settings_env(self.settings),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        url = f"http://127.0.0.1:{self.settings.web_port}/health/"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"worker exited; see {self.log}"
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"worker did not answer on {url}; see {self.log}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
+    from streams.kafka.clients import ensure_topics
+
+    asyncio.run(ensure_topics(kafka))
+    running = Worker(kafka, tmp_path_factory.mktemp("worker") / "worker.log").start()
+    try:
+        yield running
+    finally:
+        running.stop()

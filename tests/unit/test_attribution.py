@@ -1,0 +1,105 @@
+"""Attribution as a table: sentence → (speaker, cue, content, kind)."""
+
+from typing import Any
+
+import pytest
+
+from streams.nlp.attribution import extract_statements
+
+
+def _extract(nlp: Any, text: str) -> list[Any]:
+    return extract_statements(nlp(text), "test")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue", "content", "kind"),
+    [
+        (
+            "Prime Minister Jane Holloway said that the budget would be balanced next year.",
+            "Jane Holloway",
+            "said",
+            "the budget would be balanced next year",
+            "indirect",
+        ),
+        (
+            "“We will not back down,” Maria Delgado said on Tuesday.",
+            "Maria Delgado",
+            "said",
+            "We will not back down",
+            "direct",
+        ),
+        (
+            "Tom Baker told reporters, “The bridge will reopen in May.”",
+            "Tom Baker",
+            "told",
+            "The bridge will reopen in May.",
+            "direct",
+        ),
+        (
+            "Sarah Klein said the plan was “a disaster for farmers” and should be dropped.",
+            "Sarah Klein",
+            "said",
+            "the plan was “a disaster for farmers” and should be dropped",
+            "mixed",
+        ),
+        (
+            "The ministry announced that schools would close on Friday.",
+            "ministry",
+            "announced",
+            "schools would close on Friday",
+            "indirect",
+        ),
+    ],
+)
+def test_statement_table(
+    nlp: Any, text: str, speaker: str, cue: str, content: str, kind: str
+) -> None:
+    (statement,) = _extract(nlp, text)
+    assert speaker in statement.speaker.name
+    assert statement.cue == cue
+    assert statement.content == content
+    assert statement.kind == kind
+    assert text[statement.start : statement.end] == statement.content
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The minister did not say when the talks would resume.",
+        "Officials declined to comment on the report.",
+        "He is said to be furious about the decision.",
+        "Reporters asked what would happen next.",
+        "The company makes cars in three countries.",
+    ],
+)
+def test_not_statements(nlp: Any, text: str) -> None:
+    assert _extract(nlp, text) == []
+
+
+def test_pronoun_and_surname_resolve_to_the_full_name(nlp: Any) -> None:
+    text = (
+        "Foreign Minister Lena Okafor said on Monday that talks would continue.\n"
+        "“We are patient,” Okafor said.\n"
+        "She added that a deal was close."
+    )
+    statements = _extract(nlp, text)
+    assert len(statements) == 3
+    assert {s.speaker.name for s in statements} == {"Lena Okafor"}
+    assert len({s.speaker.id for s in statements}) == 1
+    assert [s.speaker.mention for s in statements][-1] == "She"
+
+
+def test_a_quote_without_cue_continues_the_paragraphs_speaker(nlp: Any) -> None:
+    text = (
+        "“The harvest was poor this year,” farmer Paul Mensah said. "
+        "“We will need help from the government before winter comes.”"
+    )
+    statements = _extract(nlp, text)
+    assert [s.kind for s in statements] == ["direct", "direct"]
+    assert {s.speaker.name for s in statements} == {"Paul Mensah"}
+
+
+def test_statement_ids_are_stable(nlp: Any) -> None:
+    text = "Tom Baker said the road was closed."
+    first, second = _extract(nlp, text), _extract(nlp, text)
+    assert [s.statement_id for s in first] == [s.statement_id for s in second]

@@ -1,0 +1,116 @@
+"""Records ⇔ schemas: the files in schemas/ are the models' schemas, and instances agree."""
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from jsonschema import ValidationError
+
+from streams import schemas
+from streams.codec import dumps, loads
+from streams.errors import InputError, RecordError
+from streams.records import (
+    Article,
+    DeadLetter,
+    EnrichedArticle,
+    Entity,
+    Speaker,
+    SpeakerState,
+    SpeakerSummary,
+    Stance,
+    Statement,
+    utcnow,
+)
+from tests.conftest import SCHEMAS
+
+Validate = Callable[[str, Any], None]
+
+
+def _statement() -> Statement:
+    speaker = Speaker(id="person:a-b", name="A B", type="person", mention="he", start=0, end=2)
+    return Statement(
+        statement_id="s1",
+        article_id="a1",
+        speaker=speaker,
+        cue="said",
+        content="x",
+        start=5,
+        end=6,
+        kind="direct",
+        stances=(Stance(target="talks", polarity="favor", score=0.5),),
+    )
+
+
+def test_schema_files_match_the_models() -> None:
+    assert schemas.stale(SCHEMAS) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "record"),
+    [
+        ("article", Article(article_id="a1", text="Hello.")),
+        ("entity", Entity(text="Iran", label="GPE", start=0, end=4)),
+        ("statement", _statement()),
+        (
+            "enriched_article",
+            EnrichedArticle(
+                article_id="a1", fetched_at=utcnow(), model="m", statements=(_statement(),)
+            ),
+        ),
+        (
+            "speaker_summary",
+            SpeakerSummary(
+                id="person:a-b", name="A B", type="person", first_seen=utcnow(), last_seen=utcnow()
+            ),
+        ),
+        (
+            "dead_letter",
+            DeadLetter(topic="t", error="bad", stage="decode", payload="\\xff"),
+        ),
+    ],
+)
+def test_records_on_the_wire_validate_and_round_trip(
+    name: str, record: Any, validate_wire: Validate
+) -> None:
+    wire = dumps(record)
+    validate_wire(name, orjson.loads(wire))
+    assert loads(type(record), wire) == record
+
+
+def test_speaker_state_validates(validate_wire: Validate) -> None:
+    summary = SpeakerSummary(
+        id="org:x", name="X", type="org", first_seen=utcnow(), last_seen=utcnow()
+    )
+    state = SpeakerState(summary=summary, statement_ids=("s1",), article_ids=("a1",))
+    validate_wire("speaker_state", orjson.loads(dumps(state)))
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"article_id": "a1"},  # no text
+        {"article_id": "", "text": "x", "fetched_at": "2026-01-01T00:00:00Z"},
+        {"article_id": "a1", "text": 3, "fetched_at": "2026-01-01T00:00:00Z"},
+        {"article_id": "a1", "text": "x", "fetched_at": "2026-01-01T00:00:00Z", "extra": 1},
+        {"article_id": "a1", "text": "x", "fetched_at": "yesterday"},
+    ],
+)
+def test_bad_articles_fail_both_model_and_schema(
+    obj: dict[str, Any], validate_wire: Validate
+) -> None:
+    with pytest.raises(RecordError):
+        loads(Article, orjson.dumps(obj))
+    with pytest.raises(ValidationError):
+        validate_wire("article", {"schema_version": 1, **obj})
+
+
+def test_invalid_json_is_an_input_error_not_a_crash() -> None:
+    with pytest.raises(InputError, match="not valid JSON"):
+        loads(Article, b"\xff{")
+
+
+def test_records_are_immutable() -> None:
+    article = Article(article_id="a1", text="x")
+    with pytest.raises(Exception, match="frozen"):
+        article.text = "y"  # type: ignore[misc]
