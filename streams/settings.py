@@ -28,23 +28,26 @@ class Settings(BaseSettings):
     broker: str = Field(
         "127.0.0.1:9092", description="Bootstrap servers, comma-separated host:port."
     )
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients talk to the cluster."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism, with SASL_* protocols."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (never logged).")
+    ssl_cafile: Path | None = Field(None, description="CA bundle that signs the brokers' certs.")
+    ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
 
     # --- topics ----------------------------------------------------------------------------
     topic_prefix: str = Field("", description="Prepended to every topic name.")
     partitions: int = Field(4, ge=1, description="Partitions of every topic the project creates.")
-    replication_factor: int = Field(1, ge=1)
+    replication_factor: int = Field(1, ge=1, description="Replicas of every project topic.")
 
     # --- worker ----------------------------------------------------------------------------
     app_id: str = Field("streams", description="Faust app id: consumer group, changelog prefix.")
     data_dir: Path = Field(Path(".streams"), description="Project-local state: broker, worker.")
-    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     batch_size: int = Field(16, ge=1, description="Articles per spaCy batch.")
     batch_timeout: float = Field(0.5, gt=0, description="Seconds to wait to fill a batch.")
     nlp_processes: int = Field(
@@ -58,8 +61,10 @@ class Settings(BaseSettings):
         16_384, ge=0, description="Raw payload bytes kept in a dead letter."
     )
     web_host: str = Field("127.0.0.1", description="Worker web server bind address.")
-    web_port: int = Field(6066, ge=1, le=65535)
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    web_port: int = Field(6066, ge=1, le=65535, description="Worker web server port.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the commands and the worker."
+    )
 
     # --- NLP -------------------------------------------------------------------------------
     model: str = Field("en_core_web_sm", description="spaCy pipeline package to load.")
@@ -72,14 +77,18 @@ class Settings(BaseSettings):
     kafka_dist_dir: Path = Field(
         Path(".kafka"), description="Cache of the broker jars Maven fetched, one folder a version."
     )
-    kafka_host: str = "127.0.0.1"
-    kafka_port: int = Field(9092, ge=1, le=65535)
-    kafka_controller_port: int = Field(9093, ge=1, le=65535)
+    kafka_host: str = Field("127.0.0.1", description="Address the local broker listens on.")
+    kafka_port: int = Field(9092, ge=1, le=65535, description="Local broker's client port.")
+    kafka_controller_port: int = Field(
+        9093, ge=1, le=65535, description="Local broker's KRaft controller port."
+    )
     kafka_heap: str = Field("512m", description="JVM -Xmx/-Xms of the local broker.")
     kafka_cluster_id: str | None = Field(
         None, description="KRaft cluster id for the storage format; generated once if unset."
     )
-    kafka_start_timeout: float = Field(60.0, gt=0)
+    kafka_start_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for the local broker to answer."
+    )
 
     @property
     def kafka_dir(self) -> Path:

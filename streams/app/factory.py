@@ -70,7 +70,8 @@ def create_app(settings: Settings) -> StreamsApp:
         broker_credentials=_credentials(settings),
         store="memory://",
         datadir=str(settings.data_dir / "worker"),
-        processing_guarantee=settings.processing_guarantee,
+        # at least once, with the aggregate deduplicating by statement id (see aggregate.py)
+        processing_guarantee="at_least_once",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
