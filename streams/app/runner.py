@@ -9,9 +9,12 @@ Articles cross the process boundary as JSON bytes, results come back the same wa
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.thread import BrokenThreadPool
 
 from streams.codec import dumps, loads
 from streams.errors import ProcessingError
@@ -19,6 +22,8 @@ from streams.nlp.enrich import Enricher, Result
 from streams.records import Article, EnrichedArticle
 from streams.settings import Settings
 
+log = logging.getLogger(__name__)
+BrokenExecutor = (BrokenProcessPool, BrokenThreadPool)
 _enricher: Enricher | None = None
 
 
@@ -65,7 +70,21 @@ class EnrichRunner:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    def pids(self) -> list[int]:
+        """Process ids of the NLP processes (empty in thread mode or before the first batch)."""
+        processes = getattr(self._executor, "_processes", None) or {}
+        return list(processes)
+
     async def enrich(self, articles: Sequence[Article]) -> list[Result]:
+        """Results in input order; a crashed NLP process is replaced and the batch retried once."""
+        try:
+            return await self._enrich(articles)
+        except BrokenExecutor:
+            log.exception("an NLP process died; starting new ones and retrying the batch")
+            self.stop()
+            return await self._enrich(articles)
+
+    async def _enrich(self, articles: Sequence[Article]) -> list[Result]:
         self.start()
         assert self._executor is not None
         loop = asyncio.get_running_loop()
