@@ -57,6 +57,8 @@ _NON_SPEAKERS = frozenset(
 _OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce"})
 _WH_WORDS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _MIN_CONTINUATION_WORDS = 4
+_RELATIVE = frozenset({"who", "that", "which"})
+_INVERSION_MARKS = frozenset({",", "”", '"', "''", "’", "—", "–"})
 _DIRECT_COVERAGE = 0.85
 
 
@@ -76,7 +78,7 @@ def extract_statements(
 ) -> list[Statement]:
     """Every statement of ``doc``, in text order, with its resolved speaker."""
     speakers = speakers or ArticleSpeakers(doc)
-    quotes = find_quotes(doc.text)
+    quotes = _quotes_of(doc)
     used: set[Quote] = set()
     found: list[Found] = []
     for cue in _cues(doc):
@@ -106,24 +108,47 @@ def _cues(doc: Doc) -> Iterable[Token]:
             continue  # "what he called X": naming, not speech
         if token.lemma_ in NEEDS_COMPLEMENT and not _has_complement(token):
             continue
+        if _under_withheld_speech(token):
+            continue  # "did not say who he spoke to"
         yield token
     for token in doc:
         if token.lower_ == "according" and not inside[token.i]:
             yield token
 
 
+def _quotes_of(doc: Doc) -> list[Quote]:
+    """The doc's quotations, found once and kept in ``doc.user_data``."""
+    cached = doc.user_data.get("streams.quotes")
+    if cached is None:
+        cached = doc.user_data["streams.quotes"] = find_quotes(doc.text)
+    return list(cached)
+
+
 def _quoted_mask(doc: Doc) -> list[bool]:
+    """For each token, whether it lies inside a quotation (cached in ``doc.user_data``)."""
+    cached = doc.user_data.get("streams.quoted")
+    if cached is not None:
+        return list(cached)
     mask = [False] * len(doc)
-    for quote in find_quotes(doc.text):
+    for quote in _quotes_of(doc):
         span = doc.char_span(quote.inner_start, quote.inner_end, alignment_mode="expand")
         if span is not None:
             for i in range(span.start, span.end):
                 mask[i] = True
+    doc.user_data["streams.quoted"] = mask
     return mask
 
 
 def _negated(token: Token) -> bool:
     return any(c.dep_ == "neg" for c in token.children)
+
+
+def _under_withheld_speech(token: Token) -> bool:
+    """Whether ``token`` lies in what a negated or withheld reporting verb governs."""
+    for ancestor in token.ancestors:
+        if verb_class(ancestor.lemma_) is not None and (_negated(ancestor) or _withheld(ancestor)):
+            return True
+    return False
 
 
 def _withheld(token: Token) -> bool:
@@ -157,8 +182,62 @@ def _speaker_head(cue: Token) -> Token | None:
         obj = next((c for c in cue.children if c.dep_ == "dobj"), None)
         if as_ is not None and obj is not None and _speakerish(obj):
             return obj
-    subject = next((c for c in cue.children if c.dep_ in _SUBJECT_DEPS), None)
+    subject = _subject(cue)
+    if subject is None or _in_quote(subject):
+        subject = _inverted_subject(cue)  # "“…,” said Leslie Wimes, a …"
+    if subject is not None and subject.lower_ in _RELATIVE and cue.dep_ == "relcl":
+        subject = cue.head  # "the official who said ...": the relative clause's noun
     return subject if subject is not None and _speakerish(subject) else None
+
+
+def _in_quote(token: Token) -> bool:
+    return _quoted_mask(token.doc)[token.i]
+
+
+def _inverted_subject(cue: Token) -> Token | None:
+    """The noun phrase right after the cue, in inverted order ("…,” said the minister")."""
+    doc = cue.doc
+    before = cue.i - 1
+    while before >= 0 and doc[before].pos_ in ("ADV", "AUX"):
+        before -= 1
+    if before < 0 or doc[before].text not in _INVERSION_MARKS:
+        return None
+    i = cue.i + 1
+    while (
+        i < len(doc) and doc[i].pos_ in ("DET", "ADJ", "PROPN", "NOUN") and (doc[i].head.i >= cue.i)
+    ):
+        head = doc[i]
+        while head.head.i > head.i and head.head.pos_ in ("PROPN", "NOUN"):
+            head = head.head
+        if head.pos_ in ("PROPN", "NOUN") and head.i > cue.i and not _in_quote(head):
+            return head
+        i += 1
+    return None
+
+
+def _subject(verb: Token, depth: int = 0) -> Token | None:
+    """The verb's subject; a conjoined verb ("met Y and said Z") or a participle ("…, saying
+    Z") shares the subject of the verb it hangs from, unless that verb is itself reported."""
+    subject = next((c for c in verb.children if c.dep_ in _SUBJECT_DEPS), None)
+    if subject is not None or depth > 3:
+        return subject
+    head = verb.head
+    participle = (
+        verb.dep_ in ("advcl", "xcomp")
+        and verb.tag_ == "VBG"
+        and verb.i > 0
+        and verb.doc[verb.left_edge.i - 1].text == ","  # "…, saying that …"
+        and _has_complement(verb)
+    )
+    shares = verb.dep_ == "conj" or participle
+    if shares and head is not verb and head.pos_ in ("VERB", "AUX") and not _reported(head):
+        return _subject(head, depth + 1)
+    return None
+
+
+def _reported(verb: Token) -> bool:
+    """Whether ``verb`` heads the complement of a reporting verb (it is what was said)."""
+    return verb.dep_ in ("ccomp", "xcomp") and verb_class(verb.head.lemma_) is not None
 
 
 def _speakerish(token: Token) -> bool:
@@ -204,7 +283,34 @@ def _content(
     if in_sentence:
         used.update(in_sentence)
         return [_direct(speaker, cue_text, q, cue.doc.text) for q in in_sentence]
-    return []
+    rest = _parenthetical_content(cue) if cue.lemma_ not in NEEDS_COMPLEMENT else None
+    return [Found(speaker, cue_text, *rest, "indirect")] if rest else []
+
+
+def _parenthetical_content(cue: Token) -> tuple[int, int] | None:
+    """ "Lenox was a juggernaut, Mr. Clarke said, until …": a reporting clause set off inside
+    or after the sentence it reports; the content is the sentence outside that clause."""
+    sent = cue.sent
+    clause = {t.i for t in cue.subtree}
+    if cue.dep_ == "ROOT":
+        clause = {cue.i} | {
+            t.i
+            for c in cue.children
+            if c.dep_ not in ("parataxis", "advcl", "ccomp", "conj")
+            for t in c.subtree
+        }
+    outside = [t for t in sent if t.i not in clause and not t.is_punct and not t.is_space]
+    if len(outside) < _MIN_CONTINUATION_WORDS:
+        return None
+    words = [i for i in clause if not cue.doc[i].is_punct]
+    before, after = min(words) - 1, max(words) + 1
+    doc = cue.doc
+    set_off = (before >= sent.start and doc[before].text in ",—–") or (
+        after < sent.end and doc[after].text in ",—–"
+    )
+    if not set_off:
+        return None
+    return outside[0].idx, outside[-1].idx + len(outside[-1])
 
 
 def _direct(speaker: Speaker, cue: str, quote: Quote, text: str) -> Found:

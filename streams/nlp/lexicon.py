@@ -152,8 +152,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "acknowledge",
         "concede",
         "confess",
-        "grant",
-        "allow",
         "recognize",
         "recognise",
     ),
@@ -185,6 +183,16 @@ NEEDS_COMPLEMENT = frozenset(
     "question",
     "continue",
     "text",
+    # intransitive or addressee-taking uses ("spoke to reporters", "briefed the press")
+    "speak",
+    "report",
+    "brief",
+    "inform",
+    "answer",
+    "respond",
+    "reply",
+    "repeat",
+    "describe",
 }
 
 #: Verbs that, governing a reporting verb, withhold the speech ("declined to comment").

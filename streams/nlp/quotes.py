@@ -1,16 +1,21 @@
 """Quotation spans in raw text.
 
-Typographic quotes (“…”) pair unambiguously; straight double quotes (") pair left to right
-within a paragraph. A quote left open at the end of a paragraph is closed there when the next
-paragraph opens another one: the newspaper convention for a quotation running over several
-paragraphs.
+Marks: typographic double quotes (“…”), guillemets («…»), low-high quotes („…“), TeX-style
+(``…'') and the doubled apostrophes some newspapers print for straight quotes (''…''), and
+straight double quotes ("…"). Typographic marks pair by direction; straight ones alternate
+within a paragraph. A quote left open at the end of a paragraph runs to its end: the
+newspaper convention for a quotation that continues into the next paragraph, which opens
+again with a quote mark.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-OPENERS = {"“": "”", '"': '"', "«": "»", "„": "“"}
+# opening mark → closing mark; straight marks close themselves
+_PAIRS = {"“": "”", "«": "»", "„": "“", "``": "''", '"': '"', "''": "''"}
+_MARK = re.compile(r"``|''|[“”\"«»„]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +51,42 @@ def find_quotes(text: str) -> list[Quote]:
 
 def _paragraph_quotes(paragraph: str, offset: int) -> list[Quote]:
     found: list[Quote] = []
-    i, n = 0, len(paragraph)
-    while i < n:
-        closer = OPENERS.get(paragraph[i])
-        if closer is None:
-            i += 1
+    marks = [(m.start(), m.group()) for m in _MARK.finditer(paragraph)]
+    i = 0
+    while i < len(marks):
+        start, mark = marks[i]
+        closer = _PAIRS.get(mark)
+        if closer is None or (mark == "''" and _is_apostrophe_pair(paragraph, start)):
+            i += 1  # a stray closing mark
             continue
-        j = paragraph.find(closer, i + 1)
-        if j == -1:
+        j = next((k for k in range(i + 1, len(marks)) if marks[k][1] == closer), None)
+        inner_start = start + len(mark)
+        if j is None:
             end = len(paragraph.rstrip())
-            if end - i > 1:
-                found.append(Quote(offset + i, offset + end, offset + i + 1, offset + end, False))
+            if end - inner_start > 0:
+                found.append(
+                    Quote(offset + start, offset + end, offset + inner_start, offset + end, False)
+                )
             break
-        if j - i > 1:
-            found.append(Quote(offset + i, offset + j + 1, offset + i + 1, offset + j, True))
+        close_at = marks[j][0]
+        if close_at > inner_start:
+            found.append(
+                Quote(
+                    offset + start,
+                    offset + close_at + len(closer),
+                    offset + inner_start,
+                    offset + close_at,
+                    True,
+                )
+            )
         i = j + 1
     return found
+
+
+def _is_apostrophe_pair(paragraph: str, at: int) -> bool:
+    """``''`` right after a letter ("the Joneses''") closes nothing that was opened."""
+    return (
+        at > 0
+        and paragraph[at - 1].isalnum()
+        and (at + 2 >= len(paragraph) or not paragraph[at + 2].isalnum())
+    )

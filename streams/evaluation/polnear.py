@@ -1,0 +1,192 @@
+"""PolNeAR (Newell, Margolin and Ruths, LREC 2018) in BRAT standoff, and its scores.
+
+Metrics follow BBC Citron's evaluation of quote extraction:
+
+- **content tokens**: precision = predicted content tokens inside a gold content span /
+  predicted content tokens; recall = gold content tokens inside a predicted content span /
+  gold content tokens (tokens are runs of letters and digits, per article).
+- **span F1**: a predicted content span matches a gold one (one to one, greedily) when their
+  token sets overlap by at least half of the larger (Jaccard-like ``overlap / max``).
+- **source accuracy**: over predicted statements whose content overlaps a gold attribution's
+  content, the share whose speaker is that attribution's source: the speaker mention overlaps
+  the gold source span, or the gold source's last word occurs in the canonical name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.records import EnrichedArticle
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_SPAN_MATCH = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class GoldAttribution:
+    content: tuple[tuple[int, int], ...]
+    source: tuple[tuple[int, int], ...]
+    source_text: str
+
+
+@dataclass
+class GoldArticle:
+    name: str
+    text: str
+    attributions: list[GoldAttribution] = field(default_factory=list)
+
+
+def _spans(field_text: str) -> tuple[tuple[int, int], ...]:
+    out = []
+    for part in field_text.split(";"):
+        start, end = part.split()[-2:]
+        out.append((int(start), int(end)))
+    return tuple(out)
+
+
+def parse_ann(ann: str) -> list[GoldAttribution]:
+    """The attributions of one BRAT ``.ann`` file."""
+    spans: dict[str, tuple[str, tuple[tuple[int, int], ...], str]] = {}
+    events: list[dict[str, str]] = []
+    for line in ann.splitlines():
+        parts = line.split("\t")
+        if line.startswith("T") and len(parts) >= 2:
+            kind = parts[1].split()[0]
+            spans[parts[0]] = (
+                kind,
+                _spans(parts[1][len(kind) :]),
+                parts[2] if len(parts) > 2 else "",
+            )
+        elif line.startswith("E") and len(parts) >= 2:
+            roles = dict(arg.split(":", 1) for arg in parts[1].split() if ":" in arg)
+            events.append(roles)
+    out = []
+    for roles in events:
+        content = spans.get(roles.get("Content", ""))
+        if content is None:
+            continue
+        source = spans.get(roles.get("Source", ""))
+        out.append(
+            GoldAttribution(
+                content=content[1],
+                source=source[1] if source else (),
+                source_text=source[2] if source else "",
+            )
+        )
+    return out
+
+
+def load(directory: Path, limit: int | None = None) -> list[GoldArticle]:
+    """Articles of the split with the first annotator's attributions (sorted order)."""
+    chosen: dict[str, Path] = {}
+    for ann in sorted((directory / "attributions").glob("*.ann")):
+        chosen.setdefault(ann.stem.rsplit("_", 1)[0], ann)
+    articles = []
+    for name, ann in sorted(chosen.items()):
+        text_path = directory / "text" / f"{name}.txt"
+        if not text_path.is_file():
+            continue
+        text = text_path.read_text(encoding="utf-8")
+        articles.append(GoldArticle(name, text, parse_ann(ann.read_text(encoding="utf-8"))))
+    return articles[:limit] if limit else articles
+
+
+def _tokens(text: str, spans: Iterable[tuple[int, int]]) -> set[int]:
+    """Start offsets of the word tokens inside ``spans``."""
+    out: set[int] = set()
+    for start, end in spans:
+        out.update(m.start() + start for m in _TOKEN.finditer(text[start:end]))
+    return out
+
+
+def _overlaps(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
+    return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
+
+
+@dataclass
+class Scores:
+    """Counts summed over articles, and the metrics derived from them."""
+
+    pred_tokens: int = 0
+    pred_tokens_hit: int = 0
+    gold_tokens: int = 0
+    gold_tokens_hit: int = 0
+    pred_spans: int = 0
+    gold_spans: int = 0
+    spans_matched: int = 0
+    sourced: int = 0
+    source_correct: int = 0
+    articles: int = 0
+
+    @staticmethod
+    def _f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        tp = self.pred_tokens_hit / self.pred_tokens if self.pred_tokens else 0.0
+        tr = self.gold_tokens_hit / self.gold_tokens if self.gold_tokens else 0.0
+        sp = self.spans_matched / self.pred_spans if self.pred_spans else 0.0
+        sr = self.spans_matched / self.gold_spans if self.gold_spans else 0.0
+        return {
+            "articles": self.articles,
+            "gold_attributions": self.gold_spans,
+            "predicted_statements": self.pred_spans,
+            "content_token_precision": round(tp, 4),
+            "content_token_recall": round(tr, 4),
+            "content_token_f1": round(self._f1(tp, tr), 4),
+            "span_precision": round(sp, 4),
+            "span_recall": round(sr, 4),
+            "span_f1": round(self._f1(sp, sr), 4),
+            "source_accuracy": round(self.source_correct / self.sourced, 4)
+            if self.sourced
+            else 0.0,
+        }
+
+
+def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores) -> None:
+    """Add one article's counts to ``scores``."""
+    text = gold.text
+    gold_content = [g.content for g in gold.attributions]
+    gold_tokens = _tokens(text, [s for spans in gold_content for s in spans])
+    pred = [((s.start, s.end),) for s in predicted.statements]
+    pred_tokens = _tokens(text, [s for spans in pred for s in spans])
+    scores.articles += 1
+    scores.pred_tokens += len(pred_tokens)
+    scores.pred_tokens_hit += len(pred_tokens & gold_tokens)
+    scores.gold_tokens += len(gold_tokens)
+    scores.gold_tokens_hit += len(gold_tokens & pred_tokens)
+    scores.pred_spans += len(pred)
+    scores.gold_spans += len(gold_content)
+    gold_sets = [_tokens(text, spans) for spans in gold_content]
+    taken: set[int] = set()
+    for spans in pred:
+        tokens = _tokens(text, spans)
+        best, best_score = None, 0.0
+        for i, g in enumerate(gold_sets):
+            if i in taken or not g or not tokens:
+                continue
+            score = len(tokens & g) / max(len(tokens), len(g))
+            if score > best_score:
+                best, best_score = i, score
+        if best is not None and best_score >= _SPAN_MATCH:
+            taken.add(best)
+            scores.spans_matched += 1
+    for statement in predicted.statements:
+        span = ((statement.start, statement.end),)
+        candidates = [g for g in gold.attributions if g.source and _overlaps(span, g.content)]
+        if not candidates:
+            continue
+        scores.sourced += 1
+        if any(_source_matches(statement, g) for g in candidates):
+            scores.source_correct += 1
+
+
+def _source_matches(statement: object, gold: GoldAttribution) -> bool:
+    speaker = statement.speaker  # type: ignore[attr-defined]
+    if _overlaps(((speaker.start, speaker.end),), gold.source):
+        return True
+    words = _TOKEN.findall(gold.source_text)
+    return bool(words) and words[-1].lower() in speaker.name.lower().split()
