@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from streams.ids import statement_id
+from streams.nlp.layout import signed_quotes, transcript_turns
 from streams.nlp.lexicon import NEEDS_COMPLEMENT, WITHHOLDING, verb_class
 from streams.nlp.quotes import Quote, find_quotes
 from streams.nlp.speakers import ArticleSpeakers
@@ -89,8 +90,27 @@ def extract_statements(
         if speaker is None:
             continue
         found.extend(_content(cue, speaker, quotes, used))
+    found.extend(_typographic(doc, speakers, quotes, used))
     found.extend(_continuations(doc.text, quotes, used, found))
     return _records(doc, article_id, found)
+
+
+def _typographic(
+    doc: Doc, speakers: ArticleSpeakers, quotes: Sequence[Quote], used: set[Quote]
+) -> list[Found]:
+    """Signed quotations and transcript turns (see :mod:`.layout`)."""
+    found: list[Found] = []
+    for quote, head in signed_quotes(doc, [q for q in quotes if q not in used]):
+        speaker = speakers.resolve(head, proper=True)
+        if speaker is not None:
+            used.add(quote)
+            found.append(_direct(speaker, "―", quote, doc.text))
+    for head, start, end in transcript_turns(doc):
+        speaker = speakers.resolve(head, proper=True)
+        if speaker is not None:
+            used.update(q for q in quotes if start <= q.inner_start and q.inner_end <= end)
+            found.append(Found(speaker, ":", start, end, "direct"))
+    return found
 
 
 def _cues(doc: Doc) -> Iterable[Token]:

@@ -123,9 +123,17 @@ class ArticleSpeakers:
             if ent.label_ == "PERSON" and len(ent) >= 2 and ent.text[0].isupper():
                 self.persons.append(Person(_clean(ent.text), ent.start_char))
 
-    def resolve(self, head: Token) -> Speaker | None:
-        """The canonical speaker for a mention headed by ``head``, or None if unresolvable."""
-        speaker = self._antecedent(head) if head.lower_ in _PERSON_PRONOUNS else self._nominal(head)
+    def resolve(self, head: Token, *, proper: bool = False) -> Speaker | None:
+        """The canonical speaker for a mention headed by ``head``, or None if unresolvable.
+
+        ``proper`` says the layout marks the mention as a name (a signature, a transcript
+        turn) whatever the tagger thought of it.
+        """
+        speaker = (
+            self._antecedent(head)
+            if head.lower_ in _PERSON_PRONOUNS
+            else self._nominal(head, proper)
+        )
         if speaker is not None:
             self._spoken.append((head.idx, speaker))
         return speaker
@@ -139,11 +147,11 @@ class ArticleSpeakers:
             return _speaker(named[-1].name, "person", head.text, head.idx, head.idx + len(head))
         return None
 
-    def _nominal(self, head: Token) -> Speaker | None:
+    def _nominal(self, head: Token, proper: bool = False) -> Speaker | None:
         span = mention_span(head)
         ent = next((e for e in self.doc.ents if e.start <= head.i < e.end), None)
         start, end = span.start_char, span.end_char
-        if head.pos_ == "PROPN":
+        if head.pos_ == "PROPN" or proper:
             text = _clean(ent.text if ent is not None else span.text)
             person = self._known_person(text)
             if person is not None:
@@ -186,6 +194,8 @@ def mention_span(head: Token) -> Span:
 
 def _clean(name: str) -> str:
     name = " ".join(name.split())
+    if name.isupper() and len(name) > 3:
+        name = name.title()  # transcripts print speakers in capitals: "PENCE"
     for suffix in ("’s", "'s"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]

@@ -103,3 +103,58 @@ def test_statement_ids_are_stable(nlp: Any) -> None:
     text = "Tom Baker said the road was closed."
     first, second = _extract(nlp, text), _extract(nlp, text)
     assert [s.statement_id for s in first] == [s.statement_id for s in second]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "Readers wrote in.\n“The rent is too high for families like mine.” ― Ana Ruiz\n",
+            "Ana Ruiz",
+            "The rent is too high for families like mine.",
+        ),
+        (
+            "HOST: Welcome back.\nMARLOWE: The bill will pass, and it will pass soon.\n",
+            "Marlowe",
+            "The bill will pass, and it will pass soon.",
+        ),
+    ],
+    ids=["signed-quote", "transcript-turn"],
+)
+def test_typographic_attribution(nlp: Any, text: str, speaker: str, content: str) -> None:
+    statements = _extract(nlp, text)
+    assert (speaker, content) in {(s.speaker.name, s.content) for s in statements}
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        (
+            "The plant will close in May, the company said, and 300 jobs will go.",
+            "company",
+            "The plant will close in May, the company said, and 300 jobs will go",
+        ),
+        (
+            "“Nobody expected this,” said Ruth Adeyemi, a nurse at the clinic.",
+            "Ruth Adeyemi",
+            "Nobody expected this",
+        ),
+        (
+            "Ito met the envoy on Monday and said the talks had been useful.",
+            "Ito",
+            "the talks had been useful",
+        ),
+    ],
+    ids=["parenthetical", "inverted", "conjoined-verb"],
+)
+def test_word_order_variants(nlp: Any, text: str, speaker: str, content: str) -> None:
+    statements = _extract(nlp, text)
+    assert (speaker, content) in {(s.speaker.name, s.content) for s in statements}, statements
+
+
+def test_doubled_apostrophe_quotes_are_direct_speech(nlp: Any) -> None:
+    text = "''We have waited long enough,'' said Kofi Mensah, the union leader."
+    (statement,) = _extract(nlp, text)
+    assert statement.kind == "direct"
+    assert statement.content == "We have waited long enough"
+    assert statement.speaker.name == "Kofi Mensah"
