@@ -151,6 +151,15 @@ class SpeakerState(Record):
     article_ids: tuple[str, ...] = ()
 
 
+class KnownSpeaker(Record):
+    """A speaker the registry knows (value of the ``speaker-registry`` global table)."""
+
+    id: str
+    name: str
+    type: SpeakerType
+    aliases: tuple[str, ...] = ()
+
+
 class DeadLetter(Record):
     """An input that could not be processed (key on ``deadletter``: the original key)."""
 
@@ -172,6 +181,7 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "statement": Statement,
     "speaker_summary": SpeakerSummary,
     "speaker_state": SpeakerState,
+    "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }
 """Every record with a schema file: ``schemas/<name>.schema.json``."""

@@ -81,10 +81,15 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
             except Exception as exc:  # the executor itself failed: every member is a dead letter
                 log.exception("enrichment batch of %d failed", len(batch))
                 results = [ProcessingError(f"enrichment runner failed: {exc!r}")] * len(batch)
+            registry = parts.registry()
             for (event, article), result in zip(batch, results, strict=True):
                 if isinstance(result, StreamsError):
                     await send_dead_letter(parts, event, result, "enrich")
                     continue
+                # speakers across articles: match the known ones, publish what is new
+                result, learned = registry.apply(result)
+                for entry in learned:
+                    parts.registry_table[entry.id] = entry.model_dump(mode="json")
                 await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
                 for statement in result.statements:
                     await parts.statements.send(

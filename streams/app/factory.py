@@ -6,6 +6,7 @@ Data flow::
                              ├─▶ statements         (key: speaker_id)
                              └─▶ deadletter         (key: original key)
     statements ──▶ aggregate ──▶ table speakers     (key: speaker_id, co-partitioned)
+    enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
 
 Topic values are raw bytes decoded by the agents themselves, so that a malformed message
 becomes a dead letter instead of an exception inside Faust's consumer.
@@ -24,6 +25,8 @@ from streams.app.agents import aggregate_agent, enrich_agent
 from streams.app.runner import EnrichRunner
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
+from streams.nlp.registry import SpeakerRegistry
+from streams.records import KnownSpeaker
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,21 @@ class StreamsApp:
     statements: faust.TopicT
     deadletter: faust.TopicT
     speakers: faust.Table[str, Any]
+    registry_table: faust.Table[str, Any]
     runner: EnrichRunner
+    _registry: SpeakerRegistry | None = None
+
+    def registry(self) -> SpeakerRegistry:
+        """The speaker registry, rebuilt from the global table when it has grown.
+
+        Other workers add entries through the table's changelog; entries are only ever
+        added or given aliases, so a size change is what matters for matching.
+        """
+        if self._registry is None or len(self._registry) != len(self.registry_table):
+            self._registry = SpeakerRegistry(
+                KnownSpeaker.model_validate(v) for v in self.registry_table.values()
+            )
+        return self._registry
 
 
 def _broker_url(settings: Settings) -> str:
@@ -59,6 +76,53 @@ def _credentials(settings: Settings) -> Any:
             ssl_context=ssl_context,
         )
     return faust.SSLCredentials(ssl_context)
+
+
+def _json_table(
+    app: faust.App, settings: Settings, name: str, *, help: str, global_: bool = False
+) -> faust.Table[str, Any]:
+    """A table keyed by plain strings whose values travel as orjson.
+
+    Faust derives a table's serializers from its types (json for plain types). Keys travel
+    as the plain speaker id, like the keys of `statements`, and values as orjson: so the
+    changelog topic is built here, and the table's own serializer attributes (which
+    `send_changelog` and the store read) are set to match.
+    """
+    changelog = app.topic(
+        f"{settings.app_id}-{name}-changelog",
+        key_type=str,
+        value_type=None,
+        key_serializer="raw",
+        value_serializer="orjson",
+        partitions=settings.partitions,
+        replicas=settings.replication_factor,
+        compacting=True,
+        deleting=False,
+        acks=False,
+        internal=True,
+        maxsize=131_072,
+        allow_empty=True,
+        config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+    )
+    factory = app.GlobalTable if global_ else app.Table
+    table = cast(
+        faust.Table[str, Any],
+        factory(
+            name,
+            default=None,
+            partitions=settings.partitions,
+            key_type=str,
+            value_type=None,
+            changelog_topic=changelog,
+            # a global table is written from any stream (the enrich agent's batches have no
+            # current event): its changelog partition comes from the key, not the event
+            use_partitioner=global_,
+            help=help,
+        ),
+    )
+    table.key_serializer = "raw"
+    table.value_serializer = "orjson"
+    return table
 
 
 def create_app(settings: Settings) -> StreamsApp:
@@ -100,40 +164,19 @@ def create_app(settings: Settings) -> StreamsApp:
             internal=False,
         )
 
-    # Faust derives a table's serializers from its types (json for plain types). Keys travel as
-    # the plain speaker id, like the keys of `statements`, and values as orjson: so the
-    # changelog topic is built here, and the table's own serializer attributes (which
-    # `send_changelog` and the store read) are set to match.
-    changelog = app.topic(
-        f"{settings.app_id}-speakers-changelog",
-        key_type=str,
-        value_type=None,
-        key_serializer="raw",
-        value_serializer="orjson",
-        partitions=settings.partitions,
-        replicas=settings.replication_factor,
-        compacting=True,
-        deleting=False,
-        acks=False,
-        internal=True,
-        maxsize=131_072,
-        allow_empty=True,
-        config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+    speakers = _json_table(
+        app,
+        settings,
+        "speakers",
+        help="SpeakerState per speaker_id (see schemas/speaker_state.schema.json).",
     )
-    speakers = cast(
-        faust.Table[str, Any],
-        app.Table(
-            "speakers",
-            default=None,
-            partitions=settings.partitions,
-            key_type=str,
-            value_type=None,
-            changelog_topic=changelog,
-            help="SpeakerState per speaker_id (see schemas/speaker_state.schema.json).",
-        ),
+    registry = _json_table(
+        app,
+        settings,
+        "speaker-registry",
+        global_=True,
+        help="KnownSpeaker per speaker_id, shared by every worker.",
     )
-    speakers.key_serializer = "raw"
-    speakers.value_serializer = "orjson"
     parts = StreamsApp(
         settings=settings,
         app=app,
@@ -142,6 +185,7 @@ def create_app(settings: Settings) -> StreamsApp:
         statements=topic("statements"),
         deadletter=topic("deadletter"),
         speakers=speakers,
+        registry_table=registry,
         runner=EnrichRunner(settings),
     )
     app.agent(parts.raw, name="enrich")(enrich_agent(parts))

@@ -176,11 +176,13 @@ def extract(files: tuple[Path, ...]) -> None:
     """Enrich files without Kafka: one EnrichedArticle JSON line per file, in input order."""
     from streams.codec import dumps
     from streams.nlp.enrich import Enricher
+    from streams.nlp.registry import SpeakerRegistry
     from streams.sources.files import read_articles
 
     settings = _settings()
     _setup_logging(settings)
     enricher = Enricher.from_settings(settings)
+    registry = SpeakerRegistry()  # speaker identities shared by every file of this call
     failed = 0
     for item in read_articles(files):
         if isinstance(item, StreamsError):
@@ -192,6 +194,7 @@ def extract(files: tuple[Path, ...]) -> None:
             click.echo(f"error: {item.article_id}: {result}", err=True)
             failed += 1
             continue
+        result, _ = registry.apply(result)
         sys.stdout.buffer.write(dumps(result) + b"\n")
     sys.stdout.flush()
     sys.exit(1 if failed else 0)

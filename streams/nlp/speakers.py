@@ -9,12 +9,11 @@ mislabels repaired where the mention matches a person already named.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
+from streams.nlp.names import name_words, same_person, same_surname, strip_titles
 from streams.records import Speaker, SpeakerType
 
 if TYPE_CHECKING:
@@ -79,23 +78,16 @@ _INSTITUTION_NOUNS = frozenset(
         "outlet",
     }
 )
-_SIMILARITY = 0.8
-
-
-def fold(name: str) -> str:
-    """Accent-folded lower-case ASCII letters: "Erdoğan" → "erdogan"."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
 
 
 def similar_names(a: str, b: str) -> bool:
     """Spelling or transliteration variants of one name ("Araghchi", "Araghçi", "Araguchi")."""
-    fa, fb = fold(a), fold(b)
-    if not fa or not fb:
+    wa, wb = name_words(a), name_words(b)
+    if not wa or not wb:
         return False
-    if fa == fb:
-        return True
-    return fa[0] == fb[0] and SequenceMatcher(None, fa, fb).ratio() >= _SIMILARITY
+    if len(wa) == 1 and len(wb) == 1:
+        return same_surname(wa[0], wb[0])
+    return same_person(wa, wb)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +112,9 @@ class ArticleSpeakers:
 
     def __post_init__(self) -> None:
         for ent in self.doc.ents:
-            if ent.label_ == "PERSON" and len(ent) >= 2 and ent.text[0].isupper():
-                self.persons.append(Person(_clean(ent.text), ent.start_char))
+            name = strip_titles(_clean(ent.text))
+            if ent.label_ == "PERSON" and len(name.split()) >= 2 and name[0].isupper():
+                self.persons.append(Person(name, ent.start_char))
 
     def resolve(self, head: Token, *, proper: bool = False) -> Speaker | None:
         """The canonical speaker for a mention headed by ``head``, or None if unresolvable.
@@ -153,13 +146,15 @@ class ArticleSpeakers:
         start, end = span.start_char, span.end_char
         if head.pos_ == "PROPN" or proper:
             text = _clean(ent.text if ent is not None else span.text)
-            person = self._known_person(text)
+            person = self._known_person(strip_titles(text))
             if person is not None:
                 return _speaker(person.name, "person", span.text, start, end)
             label = ent.label_ if ent is not None else ""
             kind: SpeakerType = _LABEL_TYPES.get(
                 label, "person" if len(text.split()) >= 2 else "unknown"
             )
+            if kind == "person":
+                text = strip_titles(text)
             if ent is not None and ent.label_ == "PERSON":
                 self.persons.append(Person(text, start))
             return _speaker(text, kind, span.text, start, end)

@@ -44,6 +44,9 @@ async def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     parts.app.flow_control.resume()
     for name in ("enriched", "statements", "deadletter"):
         monkeypatch.setattr(getattr(parts, name), "send", Captured())
+    # the global registry table needs a running producer to partition by key; a dict
+    # stands in for it here (the integration tests use the real one)
+    parts.registry_table = {}  # type: ignore[assignment]
     yield parts
     parts.runner.stop()
 
@@ -69,6 +72,7 @@ async def test_enrich_publishes_the_article_and_its_statements(parts: StreamsApp
     assert len(statements.sent) == len(record["statements"]) > 0  # type: ignore[attr-defined]
     for skey, svalue in statements.sent:  # type: ignore[attr-defined]
         assert skey == orjson.loads(svalue)["speaker"]["id"].encode()
+    assert "person:abbas-araghchi" in parts.registry_table
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,17 @@ def test_enriched_and_statement_records_are_schema_valid_and_keyed(
     assert "Abbas Araghchi" in names
 
 
+def test_the_speaker_registry_is_shared_through_its_global_table(
+    kafka: Settings, first_pass: list[SpeakerSummary], validate_wire: Validate
+) -> None:
+    entries = read_topic(kafka, f"{kafka.app_id}-speaker-registry-changelog")
+    for record in entries:
+        validate_wire("known_speaker", record["value"])
+    known = {r["key"]: r["value"] for r in entries}
+    assert known["person:abbas-araghchi"]["name"] == "Abbas Araghchi"
+    assert "Araghçi" in known["person:abbas-araghchi"]["aliases"]
+
+
 def test_replaying_again_changes_nothing(kafka: Settings, first_pass: list[SpeakerSummary]) -> None:
     again = asyncio.run(demo_flow(kafka, SEED, timeout=240))
     assert table(again) == table(first_pass)

@@ -64,6 +64,9 @@ def test_extract_prints_one_schema_valid_line_per_file_in_order(
     for statement in first["statements"]:
         assert seed_text[statement["start"] : statement["end"]] == statement["content"]
     assert records[1]["statements"][0]["content"] == "Prices will fall"
+    # speaker ids are shared across the files of one call: a bare variant spelling in the
+    # second file is the person named in full in the first
+    assert records[1]["statements"][0]["speaker"]["id"] == "person:abbas-araghchi"
 
 
 def test_extract_reports_a_bad_file_and_goes_on(tmp_path: Path) -> None:

@@ -1,0 +1,70 @@
+"""Comparing personal names: transliteration, titles, phonetic and spelling variants.
+
+Shared by the within-article resolution (:mod:`.speakers`) and the cross-article registry
+(:mod:`.registry`), so that both agree on when two spellings are one name.
+"""
+
+from __future__ import annotations
+
+import jellyfish
+from anyascii import anyascii
+from rapidfuzz import fuzz
+
+#: Honorifics and titles that precede a name; left out of canonical names and name matching.
+TITLES = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
+    "rev", "reverend", "sen", "senator", "rep", "representative", "gov", "governor", "gen",
+    "general", "col", "colonel", "capt", "captain", "lt", "sgt", "adm", "admiral", "president",
+    "vice", "prime", "minister", "secretary", "chancellor", "premier", "mayor", "judge",
+    "justice", "king", "queen", "prince", "princess", "pope", "sheikh", "ayatollah", "st",
+})  # fmt: skip
+_NEAR = 85.0
+
+
+def strip_titles(name: str) -> str:
+    """A person's name without leading titles: "Mr. Obama" → "Obama"."""
+    words = name.split()
+    while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+def name_words(name: str) -> list[str]:
+    """ASCII, lower-case words of a name, titles dropped: "Mr. Erdoğan" → ["erdogan"]."""
+    folded = anyascii(name).lower().replace("-", " ").replace(".", " ")
+    words = [w for w in ("".join(c for c in part if c.isalnum()) for part in folded.split()) if w]
+    while len(words) > 1 and words[0] in TITLES:
+        words = words[1:]
+    return words
+
+
+def same_surname(a: str, b: str) -> bool:
+    """Spelling and transliteration variants of one (folded) surname: equal, phonetically
+    equal (Metaphone or the Match Rating Approach), or near in spelling with the same initial.
+    """
+    if a == b:
+        return True
+    if not a or not b or a[0] != b[0]:
+        return False
+    return (
+        jellyfish.metaphone(a) == jellyfish.metaphone(b)
+        or bool(jellyfish.match_rating_comparison(a, b))
+        or fuzz.ratio(a, b) >= _NEAR
+    )
+
+
+def same_given_name(a: str, b: str) -> bool:
+    """Given names that can be one person's: equal, near, or one an initial of the other."""
+    if len(a) == 1 or len(b) == 1:
+        return a[0] == b[0]
+    return a == b or (a[0] == b[0] and fuzz.ratio(a, b) >= _NEAR)
+
+
+def same_person(words: list[str], known: list[str]) -> bool:
+    """Whether the full name ``words`` can be the full name ``known``."""
+    if len(known) < 2 or len(words) < 2:
+        return False
+    if same_surname(known[-1], words[-1]):
+        return same_given_name(known[0], words[0])
+    # family name first, written in either order ("Xi Jinping", "Jinping Xi")
+    return known[0] == words[-1] and known[-1] == words[0]
