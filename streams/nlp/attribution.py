@@ -19,7 +19,7 @@ The method is syntactic and lexical, over spaCy's dependency parse:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from streams.ids import statement_id
@@ -72,6 +72,7 @@ class Found:
     start: int
     end: int
     kind: StatementKind
+    lemma: str = ""  # the cue's lemma, for stance
 
 
 def extract_statements(
@@ -89,7 +90,7 @@ def extract_statements(
         speaker = speakers.resolve(head)
         if speaker is None:
             continue
-        found.extend(_content(cue, speaker, quotes, used))
+        found.extend(replace(f, lemma=cue.lemma_) for f in _content(cue, speaker, quotes, used))
     found.extend(_typographic(doc, speakers, quotes, used))
     found.extend(_continuations(doc.text, quotes, used, found))
     return _records(doc, article_id, found)
@@ -250,7 +251,7 @@ def _subject(verb: Token, depth: int = 0) -> Token | None:
         and _has_complement(verb)
     )
     shares = verb.dep_ == "conj" or participle
-    if shares and head is not verb and head.pos_ in ("VERB", "AUX") and not _reported(head):
+    if shares and head.i != verb.i and head.pos_ in ("VERB", "AUX") and not _reported(head):
         return _subject(head, depth + 1)
     return None
 
@@ -438,7 +439,7 @@ def _records(doc: Doc, article_id: str, found: Iterable[Found]) -> list[Statemen
                 start=f.start,
                 end=f.end,
                 kind=f.kind,
-                stances=stances_for(doc, f.start, f.end, f.cue),
+                stances=stances_for(doc, f.start, f.end, f.lemma),
             )
         )
     return out

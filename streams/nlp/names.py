@@ -19,6 +19,7 @@ TITLES = frozenset({
     "justice", "king", "queen", "prince", "princess", "pope", "sheikh", "ayatollah", "st",
 })  # fmt: skip
 _NEAR = 85.0
+_PHONETIC_FLOOR = 70.0
 
 
 def strip_titles(name: str) -> str:
@@ -39,17 +40,18 @@ def name_words(name: str) -> list[str]:
 
 
 def same_surname(a: str, b: str) -> bool:
-    """Spelling and transliteration variants of one (folded) surname: equal, phonetically
-    equal (Metaphone or the Match Rating Approach), or near in spelling with the same initial.
+    """Spelling and transliteration variants of one (folded) surname: with the same initial,
+    near in spelling (rapidfuzz ratio ≥ 85), or phonetically equal (Metaphone) and fairly near.
     """
     if a == b:
         return True
     if not a or not b or a[0] != b[0]:
         return False
-    return (
-        jellyfish.metaphone(a) == jellyfish.metaphone(b)
-        or bool(jellyfish.match_rating_comparison(a, b))
-        or fuzz.ratio(a, b) >= _NEAR
+    ratio = fuzz.ratio(a, b)
+    # a shared Metaphone code alone is too lenient for short names, so it needs some
+    # spelling overlap too
+    return ratio >= _NEAR or (
+        ratio >= _PHONETIC_FLOOR and jellyfish.metaphone(a) == jellyfish.metaphone(b)
     )
 
 

@@ -4,8 +4,8 @@ Within an article :mod:`.speakers` settles who "he", "the minister" and "Araghç
 registry then matches that canonical speaker against the speakers already known:
 
 - names are compared after transliteration to ASCII (anyascii), so "Erdoğan" is "Erdogan";
-- two surnames are one when equal, or phonetically equal (Metaphone, or the Match Rating
-  Approach), or near in spelling (rapidfuzz ratio ≥ 85 with the same initial): "Zelensky",
+- two surnames are one when equal, or near in spelling (rapidfuzz ratio ≥ 85 with the same
+  initial), or phonetically equal (Metaphone) and fairly near in spelling: "Zelensky",
   "Zelenskyy" and "Zelenskiy"; "Araghchi", "Araghçi" and "Araguchi";
 - with a given name on both sides the given names must agree too (equal, near, or an
   initial), so people who share a surname stay apart;

@@ -1,20 +1,171 @@
-"""Stance of a statement toward the targets it names.
+"""Stance: the speaker's position toward the things a statement names.
 
-This is the seam the attribution calls for every statement. The first cut returns no stances;
-the stance issue fills it with cue-verb semantics, negation and target-scoped lexicons.
+For every target in the statement's content (named entities and noun phrases such as
+"nuclear negotiations" or "the ceasefire", pronouns and dates left out), the evidence is read
+along the dependency path from the target up to the top of the content, in the statement's own
+words:
+
+- **stance predicates** on that path: verbs and adjectives that take a side toward their
+  object or complement ("accept", "welcome", "ready to", "willing to" are for it; "reject",
+  "condemn", "rule out", "refuse to", "opposed to" are against it);
+- **the cue**: a reporting verb that itself takes a side ("X rejected …", "X welcomed …")
+  applies to what it reports;
+- **negation** on the path flips the sign ("will not accept dictation");
+- **evaluative words scoped to the target**: VADER's valence of the adjectives modifying the
+  target and of the predicate said of it ("the plan is dangerous").
+
+The sum gives a score in [-1, 1]: favor at 0.25 or more, against at -0.25 or less, neutral
+between. A statement with no evidence toward anything reports its named entities as neutral.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
-from streams.records import Stance
+from streams.nlp.lexicon import verb_class
+from streams.records import Polarity, Stance
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span, Token
+
+FAVOR = frozenset({
+    "accept", "support", "welcome", "back", "endorse", "favor", "favour", "praise", "hail",
+    "applaud", "commend", "approve", "embrace", "want", "seek", "pursue", "defend", "join",
+    "sign", "ratify", "celebrate", "thank", "trust", "like", "love", "admire", "promote",
+    "protect", "restore", "resume", "engage", "participate", "agree", "continue", "expand",
+    "strengthen", "facilitate", "ready", "willing", "prepared", "open", "committed", "eager",
+    "keen", "happy", "pleased", "glad", "supportive", "confident", "proud", "hopeful",
+})  # fmt: skip
+AGAINST = frozenset({
+    "reject", "oppose", "condemn", "denounce", "refuse", "deny", "criticize", "criticise",
+    "attack", "blast", "slam", "block", "ban", "end", "stop", "halt", "resist", "fight",
+    "veto", "boycott", "suspend", "cancel", "withdraw", "abandon", "dismiss", "accuse",
+    "blame", "threaten", "decry", "protest", "fear", "doubt", "question", "scrap", "sanction",
+    "punish", "warn", "mock", "ridicule", "unwilling", "reluctant", "opposed", "wary",
+    "skeptical", "sceptical", "hostile", "against", "concerned", "worried", "afraid",
+    # diminishers: to ease or cut something is to be against more of it
+    "ease", "reduce", "cut", "curb", "limit", "lower", "lift", "eliminate", "remove",
+})  # fmt: skip
+_CUE_SIGN = {
+    "reject": -1.0,
+    "deny": -1.0,
+    "criticize": -1.0,
+    "warn": -0.5,
+    "accept": 1.0,
+    "praise": 1.0,
+}
+_SKIP_ENTS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "PERCENT", "MONEY", "QUANTITY"})
+_NOT_TARGET_DEPS = frozenset({"det", "poss", "predet", "case"})
+_QUOTE_MARKS = str.maketrans("", "", '“”"«»„')
+_THRESHOLD = 0.25
+_MAX_TARGETS = 4
 
 
-def stances_for(doc: Doc, start: int, end: int, cue: str) -> tuple[Stance, ...]:
-    """Stances taken in ``doc.text[start:end]`` (reported with ``cue``); none yet."""
-    del doc, start, end, cue
-    return ()
+@cache
+def vader_lexicon() -> dict[str, float]:
+    """VADER's valence per word (-4 … 4), read from the file the vaderSentiment package ships."""
+    text = resources.files("vaderSentiment").joinpath("vader_lexicon.txt").read_text("utf-8")
+    lexicon: dict[str, float] = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            try:
+                lexicon[parts[0]] = float(parts[1])
+            except ValueError:
+                continue
+    return lexicon
+
+
+def stances_for(doc: Doc, start: int, end: int, cue_lemma: str = "") -> tuple[Stance, ...]:
+    """Stances taken in ``doc.text[start:end]``, reported with a cue of lemma ``cue_lemma``."""
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None or len(span) == 0:
+        return ()
+    cue_sign = _CUE_SIGN.get(verb_class(cue_lemma) or "", 0.0) if cue_lemma else 0.0
+    scored: dict[str, float] = {}
+    for target, head in _targets(span):
+        score = _evidence(head, span)
+        score = cue_sign if score == 0.0 else score * (-1.0 if cue_sign < 0 else 1.0)
+        if target not in scored or abs(score) > abs(scored[target]):
+            scored[target] = score
+    stances = [
+        Stance(target=t, polarity=_polarity(s), score=round(max(-1.0, min(1.0, s)), 3))
+        for t, s in scored.items()
+    ]
+    taking = [s for s in stances if s.polarity != "neutral"]
+    chosen = taking or [s for s in stances if s.target[:1].isupper()]
+    return tuple(chosen[:_MAX_TARGETS])
+
+
+def _polarity(score: float) -> Polarity:
+    value = max(-1.0, min(1.0, score))
+    if value >= _THRESHOLD:
+        return "favor"
+    if value <= -_THRESHOLD:
+        return "against"
+    return "neutral"
+
+
+def _targets(span: Span) -> list[tuple[str, Token]]:
+    """(target text, head token) for the entities and noun phrases inside ``span``."""
+    out: list[tuple[str, Token]] = []
+    seen: set[int] = set()
+    for ent in span.ents:
+        if ent.label_ in _SKIP_ENTS or (ent.label_ == "NORP" and ent.root.pos_ == "ADJ"):
+            seen.update(range(ent.start, ent.end))  # "Iranian leaders" is about the leaders
+            continue
+        out.append((_clean_target(ent.text), ent.root))
+        seen.update(range(ent.start, ent.end))
+    for chunk in span.noun_chunks:
+        root = chunk.root
+        if root.i in seen or root.pos_ not in ("NOUN", "PROPN") or root.ent_type_ in _SKIP_ENTS:
+            continue
+        words = [t for t in chunk if t.dep_ not in _NOT_TARGET_DEPS and not t.is_punct]
+        if words:
+            text = _clean_target(span.doc[words[0].i : words[-1].i + 1].text)
+            if text:
+                out.append((text, root))
+    return out
+
+
+def _clean_target(text: str) -> str:
+    """A target's words without quotation marks (a quoted fragment inside a noun phrase)."""
+    return " ".join(text.translate(_QUOTE_MARKS).split())
+
+
+def _evidence(head: Token, span: Span) -> float:
+    """Signed evidence (-1 … 1, roughly) toward the target headed by ``head``.
+
+    Stance composes bottom-up along the path from the target: the first stance predicate
+    sets the sign (for or against its argument); a later one in favour keeps it ("ready to
+    end the blockade" is against the blockade) and one against reverses it ("refused to end
+    the blockade" is for it); a negated predicate flips what was composed below it.
+    """
+    lexicon = vader_lexicon()
+    value = 0.0
+    for child in head.children:
+        if child.dep_ == "amod":
+            value += lexicon.get(child.lower_, 0.0) / 4
+    if head.dep_ in ("nsubj", "nsubjpass"):
+        for sibling in head.head.children:
+            # "the plan is dangerous" evaluates the plan; "Iran is ready to …" does not
+            word = sibling.lemma_.lower()
+            if sibling.dep_ in ("acomp", "attr") and word not in FAVOR and word not in AGAINST:
+                value += lexicon.get(sibling.lower_, 0.0) / 4
+    token = head
+    while token.head.i != token.i and span.start <= token.head.i < span.end:
+        token = token.head
+        lemma = token.lemma_.lower()
+        favor = lemma in FAVOR
+        against = lemma in AGAINST or (
+            lemma == "rule" and any(c.lower_ == "out" for c in token.children)
+        )
+        if favor and value == 0.0:
+            value = 1.0
+        elif against:
+            value = -1.0 if value == 0.0 else -value
+        if any(c.dep_ == "neg" for c in token.children):
+            value = -value
+    return value
