@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
-from streams.nlp.names import name_words, same_person, same_surname, strip_titles
+from streams.nlp.names import TITLES, name_words, same_person, same_surname, strip_titles
 from streams.records import Speaker, SpeakerType
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ class Person:
 
     name: str
     start: int
+    roles: frozenset[str] = frozenset()
 
     @property
     def surname(self) -> str:
@@ -114,7 +115,7 @@ class ArticleSpeakers:
         for ent in self.doc.ents:
             name = strip_titles(_clean(ent.text))
             if ent.label_ == "PERSON" and len(name.split()) >= 2 and name[0].isupper():
-                self.persons.append(Person(name, ent.start_char))
+                self.persons.append(Person(name, ent.start_char, roles_of(ent)))
 
     def resolve(self, head: Token, *, proper: bool = False) -> Speaker | None:
         """The canonical speaker for a mention headed by ``head``, or None if unresolvable.
@@ -159,6 +160,9 @@ class ArticleSpeakers:
                 self.persons.append(Person(text, start))
             return _speaker(text, kind, span.text, start, end)
         if head.pos_ == "NOUN":
+            person = self._by_role(head)
+            if person is not None:  # "the minister", "the Ukrainian president"
+                return _speaker(person.name, "person", span.text, start, end)
             name = _clean(span.text)
             kind = (
                 "org"
@@ -166,6 +170,27 @@ class ArticleSpeakers:
                 else ("group" if head.tag_ == "NNS" else "unknown")
             )
             return _speaker(name, kind, span.text, start, end)
+        return None
+
+    def _by_role(self, head: Token) -> Person | None:
+        """The latest person introduced with this role, for a definite role noun phrase."""
+        definite = any(
+            c.dep_ in ("det", "poss") and c.lower_ != "a" and c.lower_ != "an"
+            for c in head.children
+        )
+        if not definite or head.tag_ == "NNS":
+            return None
+        role = head.lemma_.lower()
+        # modifiers must have been part of the introduction, except nationality adjectives
+        # (NORP): "the Ukrainian president" for "President Volodymyr Zelensky"
+        modifiers = {
+            c.lemma_.lower()
+            for c in head.children
+            if c.dep_ in ("amod", "compound") and c.ent_type_ != "NORP"
+        }
+        for person in reversed([p for p in self.persons if p.start < head.idx]):
+            if role in person.roles and modifiers <= person.roles:
+                return person
         return None
 
     def _known_person(self, text: str) -> Person | None:
@@ -177,6 +202,26 @@ class ArticleSpeakers:
             if len(words) >= 2 and similar_names(text, person.name):
                 return person
         return None
+
+
+def roles_of(ent: Span) -> frozenset[str]:
+    """Role words a person is introduced with: the title before the name ("Foreign Minister
+    Lena Okafor") and the head of an apposition ("Lena Okafor, the foreign minister")."""
+    doc = ent.doc
+    words: set[str] = set()
+    i = ent.start - 1
+    while i >= 0 and doc[i].pos_ in ("PROPN", "NOUN", "ADJ") and doc[i].ent_type_ != "PERSON":
+        words.add(doc[i].lemma_.lower())
+        i -= 1
+    for child in ent.root.children:
+        # an apposition right after the name ("Lena Okafor, the foreign minister, …")
+        if child.dep_ == "appos" and child.pos_ == "NOUN" and child.left_edge.i <= ent.end + 1:
+            words.add(child.lemma_.lower())
+            words.update(c.lemma_.lower() for c in child.children if c.dep_ in ("amod", "compound"))
+    words.update(
+        w.lower().rstrip(".") for w in ent.text.split()[:-1] if w.lower().rstrip(".") in TITLES
+    )
+    return frozenset(words)
 
 
 def mention_span(head: Token) -> Span:

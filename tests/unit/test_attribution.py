@@ -158,3 +158,38 @@ def test_doubled_apostrophe_quotes_are_direct_speech(nlp: Any) -> None:
     assert statement.kind == "direct"
     assert statement.content == "We have waited long enough"
     assert statement.speaker.name == "Kofi Mensah"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "Foreign Minister Lena Okafor arrived in Paris. The minister said the talks "
+            "would resume in May.",
+            "Lena Okafor",
+        ),
+        (
+            "President Dmytro Kovalenko met the envoy. The Ukrainian president said the "
+            "meeting had been useful.",
+            "Dmytro Kovalenko",
+        ),
+        (
+            "Sarah Collins, the company's chief executive, toured the plant. The executive "
+            "said no jobs would be lost.",
+            "Sarah Collins",
+        ),
+    ],
+    ids=["title", "nationality", "apposition"],
+)
+def test_a_role_noun_phrase_resolves_to_the_person_introduced_with_it(
+    nlp: Any, text: str, name: str
+) -> None:
+    (statement,) = _extract(nlp, text)
+    assert statement.speaker.name == name
+    assert statement.speaker.type == "person"
+
+
+def test_an_indefinite_role_is_not_resolved(nlp: Any) -> None:
+    text = "Foreign Minister Lena Okafor arrived. A minister said the talks had failed."
+    (statement,) = _extract(nlp, text)
+    assert statement.speaker.name != "Lena Okafor"
