@@ -251,8 +251,12 @@ def _subject(verb: Token, depth: int = 0) -> Token | None:
         and _has_complement(verb)
     )
     shares = verb.dep_ == "conj" or participle
-    if shares and head.i != verb.i and head.pos_ in ("VERB", "AUX") and not _reported(head):
-        return _subject(head, depth + 1)
+    if shares and head.i != verb.i and head.pos_ in ("VERB", "AUX"):
+        if not _reported(head):
+            return _subject(head, depth + 1)
+        if verb.dep_ == "conj" and verb_class(verb.lemma_) is not None:
+            # "X said Y and warned Z", parsed with "warned" inside Y: X warned
+            return _subject(head.head, depth + 1)
     return None
 
 
@@ -353,11 +357,32 @@ def _complement(cue: Token) -> tuple[int, int] | None:
     for child in cue.children:
         if child.dep_ in ("ccomp", "xcomp") or _call_on(cue, child) or _object_content(cue, child):
             first = child.i + 1 if child.dep_ == "prep" else child.left_edge.i
-            span = doc[first : child.right_edge.i + 1]
+            last = child.right_edge.i
+            if child.dep_ == "prep":  # "called on X to do Y": the request runs to Y's end
+                xcomp = [c for c in cue.children if c.dep_ == "xcomp" and c.i > child.i]
+                last = max([last, *(c.right_edge.i for c in xcomp)])
+            span = doc[first : _before_other_reports(child, last) + 1]
             if (span and span[0].tag_ in _WH_WORDS) or (span and span[0].lower_ == "whether"):
                 return None  # "did not say what topics were discussed": a question, not a claim
             return _trimmed(span)
     return None
+
+
+def _before_other_reports(root: Token, last: int) -> int:
+    """Where the content ends: before a coordinated or participial report of its own
+    ("said X and warned that Y", "said X, reiterating Y"), which is a statement apart."""
+    for child in root.children:
+        if (
+            child.dep_ in ("conj", "advcl")
+            and child.i > root.i
+            and verb_class(child.lemma_) is not None
+            and (_has_complement(child) or child.tag_ == "VBG")
+        ):
+            end = child.left_edge.i - 1
+            while end > root.i and (root.doc[end].is_punct or root.doc[end].dep_ == "cc"):
+                end -= 1
+            return min(last, end)
+    return last
 
 
 def _trimmed(span: Span) -> tuple[int, int] | None:
@@ -391,8 +416,9 @@ def _continuations(
         if any(f.start <= quote.inner_start and quote.inner_end <= f.end for f in found):
             continue  # a quoted fragment inside reported speech: already part of a statement
         para = _paragraph_of(paragraphs, quote.inner_start)
-        same = [f for f in found if _paragraph_of(paragraphs, f.start) == para]
-        previous = [f for f in found if _paragraph_of(paragraphs, f.start) == para - 1]
+        known = [*found, *out]  # a quotation can run on over several paragraphs
+        same = [f for f in known if _paragraph_of(paragraphs, f.start) == para]
+        previous = [f for f in known if _paragraph_of(paragraphs, f.start) == para - 1]
         if same:
             owner = min(same, key=lambda f: abs(f.start - quote.inner_start))
         elif previous:

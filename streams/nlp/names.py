@@ -47,6 +47,10 @@ def same_surname(a: str, b: str) -> bool:
         return True
     if not a or not b or a[0] != b[0]:
         return False
+    if (a[-1] == "a") != (b[-1] == "a"):
+        # a feminine form (Slavic and Baltic surnames: Zelenska, Navalnaya, Ivanova) names
+        # another person than the masculine one (Zelensky, Navalny, Ivanov)
+        return False
     ratio = fuzz.ratio(a, b)
     # a shared Metaphone code alone is too lenient for short names, so it needs some
     # spelling overlap too

@@ -48,6 +48,9 @@ class SpeakerRegistry:
         words = name_words(name)
         if not words:
             return None
+        if kind == "unknown" and len(words) == 1:
+            # a lone proper name the tagger could not type: a known person's surname?
+            return self._bare(words[0], [e for e in self.entries.values() if e.type == "person"])
         same_kind = [e for e in self.entries.values() if e.type == kind]
         if kind != "person":
             key = " ".join(words)

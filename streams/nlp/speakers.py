@@ -112,6 +112,13 @@ class ArticleSpeakers:
     _spoken: list[tuple[int, Speaker]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # surnames the tagger labels PERSON somewhere in the article: another mention of the
+        # same name that it labels ORG or GPE is the same person (a tagging slip)
+        self._person_words = {
+            name_words(ent.text)[-1]
+            for ent in self.doc.ents
+            if ent.label_ == "PERSON" and name_words(ent.text)
+        }
         for ent in self.doc.ents:
             name = strip_titles(_clean(ent.text))
             if ent.label_ == "PERSON" and len(name.split()) >= 2 and name[0].isupper():
@@ -142,6 +149,9 @@ class ArticleSpeakers:
         return None
 
     def _nominal(self, head: Token, proper: bool = False) -> Speaker | None:
+        named = _appositive_name(head)
+        if named is not None:  # "the club's owner, Peter Novak, said"
+            head = named
         span = mention_span(head)
         ent = next((e for e in self.doc.ents if e.start <= head.i < e.end), None)
         start, end = span.start_char, span.end_char
@@ -154,9 +164,12 @@ class ArticleSpeakers:
             kind: SpeakerType = _LABEL_TYPES.get(
                 label, "person" if len(text.split()) >= 2 else "unknown"
             )
+            words = name_words(text)
+            if kind != "person" and 2 <= len(words) <= 4 and words[-1] in self._person_words:
+                kind = "person"
             if kind == "person":
                 text = strip_titles(text)
-            if ent is not None and ent.label_ == "PERSON":
+            if kind == "person" and len(words) >= 2:
                 self.persons.append(Person(text, start))
             return _speaker(text, kind, span.text, start, end)
         if head.pos_ == "NOUN":
@@ -224,12 +237,31 @@ def roles_of(ent: Span) -> frozenset[str]:
     return frozenset(words)
 
 
+def _appositive_name(head: Token) -> Token | None:
+    """A proper name in apposition to a common-noun subject, if there is one."""
+    if head.pos_ != "NOUN":
+        return None
+    for child in head.children:
+        if child.dep_ == "appos" and child.pos_ == "PROPN":
+            return child
+    return None
+
+
 def mention_span(head: Token) -> Span:
-    """The mention's words: the head and its left modifiers, without leading determiners."""
+    """The mention's words: the head and its left modifiers, without leading determiners;
+    a common noun keeps its adjective and prepositional modifiers on the right too
+    ("two people familiar with the discussions", "a senior official at the ministry")."""
+    doc = head.doc
     left = head.left_edge.i
-    while left < head.i and head.doc[left].dep_ in ("det", "punct", "predet"):
+    while left < head.i and doc[left].dep_ in ("det", "punct", "predet"):
         left += 1
-    return head.doc[left : head.i + 1]
+    right = head.i
+    if head.pos_ == "NOUN":
+        for child in head.rights:
+            if child.dep_ not in ("amod", "prep") or child.i != right + 1:
+                break
+            right = child.right_edge.i
+    return doc[left : right + 1]
 
 
 def _clean(name: str) -> str:
