@@ -218,6 +218,44 @@ def schemas(write: bool, directory: Path) -> None:
     click.echo(f"schemas in {directory} match the records")
 
 
+@cli.command("eval")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--annotated",
+    type=click.Path(path_type=Path),
+    default=Path("tests/annotated"),
+    show_default=True,
+    help="The project's annotated set.",
+)
+@click.option(
+    "--polnear",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/polnear-dev"),
+    show_default=True,
+    help="PolNeAR dev split (skipped when absent).",
+)
+@click.option("--limit", type=int, default=None, help="Score only the first N PolNeAR articles.")
+@click.option("--problems", is_flag=True, help="List the annotated set's misses and errors.")
+def eval_command(
+    as_json: bool, annotated: Path, polnear: Path, limit: int | None, problems: bool
+) -> None:
+    """Score the extraction: the annotated set and PolNeAR dev (table, or --json)."""
+    from streams.evaluation.report import format_report, run
+    from streams.nlp.enrich import Enricher
+
+    settings = _settings()
+    _setup_logging(settings)
+    report = run(Enricher.from_settings(settings), annotated, polnear, limit=limit)
+    if not problems and "annotated" in report:
+        report["annotated"].pop("problems", None)
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    click.echo(format_report(report))
+    for problem in report.get("annotated", {}).get("problems", []):
+        click.echo(f"  - {problem}")
+
+
 # --- demo ----------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from streams.ids import statement_id
+from streams.nlp.doccache import sentence_of, text_of
 from streams.nlp.layout import signed_quotes, transcript_turns
 from streams.nlp.lexicon import NEEDS_COMPLEMENT, WITHHOLDING, verb_class
 from streams.nlp.quotes import Quote, find_quotes
@@ -92,7 +93,7 @@ def extract_statements(
             continue
         found.extend(replace(f, lemma=cue.lemma_) for f in _content(cue, speaker, quotes, used))
     found.extend(_typographic(doc, speakers, quotes, used))
-    found.extend(_continuations(doc.text, quotes, used, found))
+    found.extend(_continuations(text_of(doc), quotes, used, found))
     return _records(doc, article_id, found)
 
 
@@ -105,7 +106,7 @@ def _typographic(
         speaker = speakers.resolve(head, proper=True)
         if speaker is not None:
             used.add(quote)
-            found.append(_direct(speaker, "―", quote, doc.text))
+            found.append(_direct(speaker, "―", quote, text_of(doc)))
     for head, start, end in transcript_turns(doc):
         speaker = speakers.resolve(head, proper=True)
         if speaker is not None:
@@ -141,7 +142,7 @@ def _quotes_of(doc: Doc) -> list[Quote]:
     """The doc's quotations, found once and kept in ``doc.user_data``."""
     cached = doc.user_data.get("streams.quotes")
     if cached is None:
-        cached = doc.user_data["streams.quotes"] = find_quotes(doc.text)
+        cached = doc.user_data["streams.quotes"] = find_quotes(text_of(doc))
     return list(cached)
 
 
@@ -218,6 +219,8 @@ def _in_quote(token: Token) -> bool:
 def _inverted_subject(cue: Token) -> Token | None:
     """The noun phrase right after the cue, in inverted order ("…,” said the minister")."""
     doc = cue.doc
+    if cue.tag_ not in ("VBD", "VBZ", "VBP"):
+        return None  # only a finite verb inverts: "…,” said X" (not "…, reiterating X")
     before = cue.i - 1
     while before >= 0 and doc[before].pos_ in ("ADV", "AUX"):
         before -= 1
@@ -231,7 +234,7 @@ def _inverted_subject(cue: Token) -> Token | None:
         while head.head.i > head.i and head.head.pos_ in ("PROPN", "NOUN"):
             head = head.head
         if head.pos_ in ("PROPN", "NOUN") and head.i > cue.i and not _in_quote(head):
-            return head
+            return None if head.dep_ in ("dobj", "dative") else head
         i += 1
     return None
 
@@ -279,7 +282,7 @@ def _cue_text(cue: Token) -> str:
 def _content(
     cue: Token, speaker: Speaker, quotes: Sequence[Quote], used: set[Quote]
 ) -> list[Found]:
-    sent = cue.sent
+    sent = sentence_of(cue)
     cue_text = _cue_text(cue)
     in_sentence = [
         q
@@ -295,27 +298,43 @@ def _content(
         covered = sum(q.inner_end - q.inner_start for q in inner)
         if inner and covered >= _DIRECT_COVERAGE * (end - start):
             used.update(inner)
-            return [_direct(speaker, cue_text, q, cue.doc.text) for q in inner]
+            return [_direct(speaker, cue_text, q, text_of(cue.doc)) for q in inner]
         if inner:
             used.update(inner)
             return [Found(speaker, cue_text, start, end, "mixed")]
         outside = [q for q in in_sentence if not (q.inner_start >= start and q.inner_end <= end)]
         found = [Found(speaker, cue_text, start, end, "indirect")]
-        if outside and _is_full_quote(outside[0], cue.doc.text):
+        if outside and _is_full_quote(outside[0], text_of(cue.doc)):
             used.update(outside)
-            found += [_direct(speaker, cue_text, q, cue.doc.text) for q in outside]
+            found += [_direct(speaker, cue_text, q, text_of(cue.doc)) for q in outside]
         return found
     if in_sentence:
         used.update(in_sentence)
-        return [_direct(speaker, cue_text, q, cue.doc.text) for q in in_sentence]
+        return [_direct(speaker, cue_text, q, text_of(cue.doc)) for q in in_sentence]
+    clause = _that_clause_of_object(cue)
+    if clause is not None:
+        return [Found(speaker, cue_text, *clause, "indirect")]
     rest = _parenthetical_content(cue) if cue.lemma_ not in NEEDS_COMPLEMENT else None
     return [Found(speaker, cue_text, *rest, "indirect")] if rest else []
+
+
+def _that_clause_of_object(cue: Token) -> tuple[int, int] | None:
+    """ "told a briefing that …", parsed with the clause on the object: the clause."""
+    for obj in cue.children:
+        if obj.dep_ not in ("dobj", "dative"):
+            continue
+        for clause in obj.rights:
+            if clause.dep_ in ("acl", "relcl", "ccomp") and any(
+                c.dep_ == "mark" and c.lower_ == "that" for c in clause.children
+            ):
+                return _trimmed(cue.doc[clause.left_edge.i : clause.right_edge.i + 1])
+    return None
 
 
 def _parenthetical_content(cue: Token) -> tuple[int, int] | None:
     """ "Lenox was a juggernaut, Mr. Clarke said, until …": a reporting clause set off inside
     or after the sentence it reports; the content is the sentence outside that clause."""
-    sent = cue.sent
+    sent = sentence_of(cue)
     clause = {t.i for t in cue.subtree}
     if cue.dep_ == "ROOT":
         clause = {cue.i} | {
@@ -347,7 +366,7 @@ def _complement(cue: Token) -> tuple[int, int] | None:
     """Character range of what the cue reports, or None when it governs no clause."""
     doc = cue.doc
     if cue.lower_ == "according":
-        sent = cue.sent
+        sent = sentence_of(cue)
         phrase = doc[cue.left_edge.i : cue.right_edge.i + 1]
         if phrase.start <= sent.start + 1:
             rest = doc[phrase.end : sent.end]
@@ -454,7 +473,7 @@ def _records(doc: Doc, article_id: str, found: Iterable[Found]) -> list[Statemen
         if (f.start, f.end) in seen or f.end <= f.start:
             continue
         seen.add((f.start, f.end))
-        content = doc.text[f.start : f.end]
+        content = text_of(doc)[f.start : f.end]
         out.append(
             Statement(
                 statement_id=statement_id(article_id, f.start, f.end),

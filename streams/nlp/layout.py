@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from streams.nlp.doccache import text_of
 from streams.nlp.quotes import Quote
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def signed_quotes(doc: Doc, quotes: list[Quote]) -> Iterator[tuple[Quote, Token]
     for quote in quotes:
         if not quote.closed:
             continue
-        match = _SIGNATURE.match(doc.text, quote.end)
+        match = _SIGNATURE.match(text_of(doc), quote.end)
         if match is None:
             continue
         head = _name_head(doc, match.end())
@@ -38,7 +39,7 @@ def signed_quotes(doc: Doc, quotes: list[Quote]) -> Iterator[tuple[Quote, Token]
 def transcript_turns(doc: Doc) -> Iterator[tuple[Token, int, int]]:
     """Paragraphs opening ``NAME:``: (head token of the name, content start, content end)."""
     offset = 0
-    for paragraph in doc.text.split("\n"):
+    for paragraph in text_of(doc).split("\n"):
         match = _TURN.match(paragraph)
         if match is not None and any(c.isalpha() for c in match.group(1)):
             head = _name_head(doc, offset + match.start(1), stop=offset + match.end(1))

@@ -48,10 +48,16 @@ class SpeakerRegistry:
         words = name_words(name)
         if not words:
             return None
-        if kind == "unknown" and len(words) == 1:
-            # a lone proper name the tagger could not type: a known person's surname?
-            return self._bare(words[0], [e for e in self.entries.values() if e.type == "person"])
         same_kind = [e for e in self.entries.values() if e.type == kind]
+        persons = [e for e in self.entries.values() if e.type == "person"]
+        if kind != "person" and len(words) == 1:
+            # a lone proper name typed as a place or body (or not typed): a tagging slip when
+            # it is a known person's surname and no known place or body of that name
+            key = words[0]
+            if not any(name_words(e.name) == [key] for e in same_kind):
+                person = self._bare(key, persons)
+                if person is not None:
+                    return person
         if kind != "person":
             key = " ".join(words)
             return next((e for e in same_kind if " ".join(name_words(e.name)) == key), None)
@@ -79,7 +85,7 @@ class SpeakerRegistry:
         known = self.match(speaker.name, speaker.type)
         if known is None or known.id == speaker.id:
             return speaker
-        return speaker.model_copy(update={"id": known.id, "name": known.name})
+        return speaker.model_copy(update={"id": known.id, "name": known.name, "type": known.type})
 
     def learn(self, speaker: Speaker) -> KnownSpeaker | None:
         """Record ``speaker``; returns the new or changed entry (to persist), else None.

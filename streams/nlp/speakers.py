@@ -112,6 +112,7 @@ class ArticleSpeakers:
     _spoken: list[tuple[int, Speaker]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._ents = list(self.doc.ents)
         # surnames the tagger labels PERSON somewhere in the article: another mention of the
         # same name that it labels ORG or GPE is the same person (a tagging slip)
         self._person_words = {
@@ -119,7 +120,7 @@ class ArticleSpeakers:
             for ent in self.doc.ents
             if ent.label_ == "PERSON" and name_words(ent.text)
         }
-        for ent in self.doc.ents:
+        for ent in self._ents:
             name = strip_titles(_clean(ent.text))
             if ent.label_ == "PERSON" and len(name.split()) >= 2 and name[0].isupper():
                 self.persons.append(Person(name, ent.start_char, roles_of(ent)))
@@ -153,7 +154,7 @@ class ArticleSpeakers:
         if named is not None:  # "the club's owner, Peter Novak, said"
             head = named
         span = mention_span(head)
-        ent = next((e for e in self.doc.ents if e.start <= head.i < e.end), None)
+        ent = next((e for e in self._ents if e.start <= head.i < e.end), None)
         start, end = span.start_char, span.end_char
         if head.pos_ == "PROPN" or proper:
             text = _clean(ent.text if ent is not None else span.text)
@@ -208,12 +209,23 @@ class ArticleSpeakers:
 
     def _known_person(self, text: str) -> Person | None:
         """The person named earlier whose full name or surname ``text`` is a variant of."""
-        words = text.split()
-        for person in reversed(self.persons):
-            if len(words) == 1 and similar_names(words[0], person.surname):
-                return person
-            if len(words) >= 2 and similar_names(text, person.name):
-                return person
+        words = name_words(text)
+        if not words:
+            return None
+        latest_first = list(reversed(self.persons))
+        if len(words) >= 2:
+            return next((p for p in latest_first if same_person(words, name_words(p.name))), None)
+        word = words[0]
+        for fits in (
+            lambda w: w[-1] == word,
+            lambda w: same_surname(w[-1], word),
+            lambda w: w[0] == word,  # family name first: "Xi" after "Xi Jinping"
+        ):
+            names = {p.name for p in latest_first if fits(name_words(p.name))}
+            if len(names) > 1:
+                return None  # "Clinton" after Hillary and Bill Clinton: ambiguous
+            if names:
+                return next(p for p in latest_first if p.name in names)
         return None
 
 

@@ -24,6 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from streams.nlp.doccache import chunks_of, ents_of
 from streams.nlp.lexicon import verb_class
 from streams.records import Polarity, Stance
 
@@ -110,21 +111,26 @@ def _polarity(score: float) -> Polarity:
 
 def _targets(span: Span) -> list[tuple[str, Token]]:
     """(target text, head token) for the entities and noun phrases inside ``span``."""
+    doc = span.doc
     out: list[tuple[str, Token]] = []
     seen: set[int] = set()
-    for ent in span.ents:
-        if ent.label_ in _SKIP_ENTS or (ent.label_ == "NORP" and ent.root.pos_ == "ADJ"):
-            seen.update(range(ent.start, ent.end))  # "Iranian leaders" is about the leaders
+    for start, end, label, root_i in ents_of(doc):
+        if start < span.start or end > span.end:
             continue
-        out.append((_clean_target(ent.text), ent.root))
-        seen.update(range(ent.start, ent.end))
-    for chunk in span.noun_chunks:
-        root = chunk.root
+        seen.update(range(start, end))
+        root = doc[root_i]
+        if label in _SKIP_ENTS or (label == "NORP" and root.pos_ == "ADJ"):
+            continue  # "Iranian leaders" is about the leaders
+        out.append((_clean_target(doc[start:end].text), root))
+    for start, end, root_i in chunks_of(doc):
+        if start < span.start or end > span.end:
+            continue
+        root = doc[root_i]
         if root.i in seen or root.pos_ not in ("NOUN", "PROPN") or root.ent_type_ in _SKIP_ENTS:
             continue
-        words = [t for t in chunk if t.dep_ not in _NOT_TARGET_DEPS and not t.is_punct]
+        words = [t for t in doc[start:end] if t.dep_ not in _NOT_TARGET_DEPS and not t.is_punct]
         if words:
-            text = _clean_target(span.doc[words[0].i : words[-1].i + 1].text)
+            text = _clean_target(doc[words[0].i : words[-1].i + 1].text)
             if text:
                 out.append((text, root))
     return out

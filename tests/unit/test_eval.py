@@ -1,0 +1,66 @@
+"""`streams eval` holds the measured level: a regression in extraction fails the suite.
+
+Floors sit just under the figures measured when they were set (README, "Evaluation"); raise
+them when the extraction improves.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from streams.evaluation.report import format_report, run
+from streams.nlp.enrich import Enricher
+from tests.conftest import ROOT
+
+POLNEAR = ROOT.parent / "shared" / "data" / "polnear-dev"
+
+ANNOTATED_FLOORS = {
+    "statement_f1": 0.95,
+    "speaker_accuracy": 0.98,
+    "canonical_name_rate": 0.93,
+    "stance_accuracy": 0.85,
+}
+POLNEAR_FLOORS = {
+    "content_token_f1": 0.745,
+    "content_token_precision": 0.92,
+    "span_f1": 0.52,
+    "source_accuracy": 0.865,
+}
+
+
+@pytest.fixture(scope="module")
+def report(nlp: Any) -> dict[str, Any]:
+    return run(Enricher(nlp), ROOT / "tests" / "annotated", POLNEAR, root=ROOT, measure_cost=False)
+
+
+@pytest.mark.parametrize(("metric", "floor"), sorted(ANNOTATED_FLOORS.items()))
+def test_annotated_set_holds_its_level(report: dict[str, Any], metric: str, floor: float) -> None:
+    assert report["annotated"][metric] >= floor, report["annotated"]["problems"]
+
+
+def test_annotated_set_merges_no_speakers(report: dict[str, Any]) -> None:
+    assert report["annotated"]["speaker_merges"] == 0
+    assert report["annotated"]["speaker_splits"] <= 1
+
+
+def test_annotated_set_covers_enough_articles(report: dict[str, Any]) -> None:
+    assert report["annotated"]["articles"] >= 16
+    assert report["annotated"]["stance_targets"] >= 20
+
+
+@pytest.mark.skipif(not POLNEAR.is_dir(), reason="PolNeAR dev split not present")
+@pytest.mark.parametrize(("metric", "floor"), sorted(POLNEAR_FLOORS.items()))
+def test_polnear_holds_its_level(report: dict[str, Any], metric: str, floor: float) -> None:
+    assert report["polnear"][metric] >= floor
+
+
+def test_the_report_prints_as_a_table(report: dict[str, Any]) -> None:
+    text = format_report(report)
+    assert "statement F1" in text and "speaker merges" in text
+
+
+def test_a_missing_data_set_is_skipped_not_fatal(nlp: Any, tmp_path: Path) -> None:
+    result = run(Enricher(nlp), tmp_path / "none", tmp_path / "none", measure_cost=False)
+    assert "annotated" not in result and "polnear" not in result
+    assert "skipped" in format_report(result)
