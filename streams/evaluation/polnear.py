@@ -9,7 +9,8 @@ Metrics follow BBC Citron's evaluation of quote extraction:
   token sets overlap by at least half of the larger (Jaccard-like ``overlap / max``).
 - **source accuracy**: over predicted statements whose content overlaps a gold attribution's
   content, the share whose speaker is that attribution's source: the speaker mention overlaps
-  the gold source span, or the gold source's last word occurs in the canonical name.
+  the gold source span, or the last word of the gold source's name (its text before any
+  comma) occurs in the canonical name.
 """
 
 from __future__ import annotations
@@ -188,5 +189,7 @@ def _source_matches(statement: object, gold: GoldAttribution) -> bool:
     speaker = statement.speaker  # type: ignore[attr-defined]
     if _overlaps(((speaker.start, speaker.end),), gold.source):
         return True
-    words = _TOKEN.findall(gold.source_text)
+    # the gold source may carry an apposition ("Michael Mulgrew, president of …"): its
+    # name is the part before the first comma
+    words = _TOKEN.findall(gold.source_text.split(",")[0])
     return bool(words) and words[-1].lower() in speaker.name.lower().split()

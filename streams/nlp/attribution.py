@@ -217,25 +217,53 @@ def _in_quote(token: Token) -> bool:
 
 
 def _inverted_subject(cue: Token) -> Token | None:
-    """The noun phrase right after the cue, in inverted order ("…,” said the minister")."""
+    """The speaker of a cue whose parsed subject is missing or inside the quotation: the
+    noun phrase between the closing quote and the cue ("“…,” Flynn, a surrogate, said"), or
+    right after the cue in inverted order ("“…,” said the minister"; "Said Ellis: “…”")."""
     doc = cue.doc
     if cue.tag_ not in ("VBD", "VBZ", "VBP"):
         return None  # only a finite verb inverts: "…,” said X" (not "…, reiterating X")
     before = cue.i - 1
     while before >= 0 and doc[before].pos_ in ("ADV", "AUX"):
         before -= 1
-    if before < 0 or doc[before].text not in _INVERSION_MARKS:
+    sentence_start = sentence_of(cue).start
+    if before >= sentence_start and doc[before].text not in _INVERSION_MARKS:
+        preceding = _between_quote_and(cue)
+        if preceding is not None:
+            return preceding
         return None
     i = cue.i + 1
-    while (
-        i < len(doc) and doc[i].pos_ in ("DET", "ADJ", "PROPN", "NOUN") and (doc[i].head.i >= cue.i)
-    ):
+    while i < len(doc) and doc[i].pos_ in ("DET", "ADJ", "PROPN", "NOUN"):
         head = doc[i]
         while head.head.i > head.i and head.head.pos_ in ("PROPN", "NOUN"):
             head = head.head
+        if head.ent_type_ in ("DATE", "TIME"):
+            return None  # "said Thursday": no speaker after the cue
         if head.pos_ in ("PROPN", "NOUN") and head.i > cue.i and not _in_quote(head):
             return None if head.dep_ in ("dobj", "dative") else head
         i += 1
+    return None
+
+
+def _between_quote_and(cue: Token) -> Token | None:
+    """The first noun phrase after the last quotation that closes before ``cue`` in its
+    sentence, when only that phrase (and its apposition) stands between them."""
+    doc = cue.doc
+    sentence = sentence_of(cue)
+    inside = _quoted_mask(doc)
+    i = cue.i - 1
+    while i >= sentence.start and not inside[i]:
+        i -= 1
+    if i < sentence.start:
+        return None
+    for token in doc[i + 1 : cue.i]:
+        if token.pos_ in ("PROPN", "NOUN") and token.ent_type_ not in ("DATE", "TIME"):
+            head = token
+            while (
+                head.head.i > head.i and head.head.i < cue.i and head.head.pos_ in ("PROPN", "NOUN")
+            ):
+                head = head.head
+            return head
     return None
 
 

@@ -59,7 +59,7 @@ def _paragraph_quotes(paragraph: str, offset: int) -> list[Quote]:
         if closer is None or (mark == "''" and _is_apostrophe_pair(paragraph, start)):
             i += 1  # a stray closing mark
             continue
-        j = next((k for k in range(i + 1, len(marks)) if marks[k][1] == closer), None)
+        j = _closing(marks, i, closer)
         inner_start = start + len(mark)
         if j is None:
             end = len(paragraph.rstrip())
@@ -81,6 +81,22 @@ def _paragraph_quotes(paragraph: str, offset: int) -> list[Quote]:
             )
         i = j + 1
     return found
+
+
+def _closing(marks: list[tuple[int, str]], i: int, closer: str) -> int | None:
+    """Index of the mark closing the one at ``i``; typographic marks nest (a “quote” inside
+    a quotation, printed with double marks, does not close it)."""
+    opener = marks[i][1]
+    depth = 0
+    for k in range(i + 1, len(marks)):
+        mark = marks[k][1]
+        if mark == closer and depth == 0:
+            return k
+        if mark == closer:
+            depth -= 1
+        elif mark == opener and opener != closer:
+            depth += 1
+    return None
 
 
 def _is_apostrophe_pair(paragraph: str, at: int) -> bool:

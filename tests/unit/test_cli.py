@@ -26,6 +26,7 @@ COMMANDS = [
     ["extract"],
     ["demo"],
     ["schemas"],
+    ["eval"],
 ]
 
 

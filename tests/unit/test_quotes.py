@@ -40,3 +40,9 @@ def test_thousands_of_quote_marks_are_linear_and_bounded() -> None:
     text = '"' * 5001 + " end"
     quotes = find_quotes(text)
     assert all(q.inner_end - q.inner_start >= 1 for q in quotes)
+
+
+def test_double_marks_nest_inside_a_typographic_quotation() -> None:
+    text = "“I’d rather live in what he calls “hell” than with him.” ― A reader"
+    (quote,) = find_quotes(text)
+    assert quote.text(text) == "I’d rather live in what he calls “hell” than with him."
