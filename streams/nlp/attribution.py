@@ -50,6 +50,9 @@ _NON_SPEAKERS = frozenset(
         "what",
         "me",
         "us",
+        "him",  # object pronouns are never subjects: a parse that says so is wrong
+        "her",
+        "them",
         "one",
         "someone",
         "anyone",

@@ -27,8 +27,8 @@ _LABEL_TYPES: dict[str, SpeakerType] = {
     "LOC": "place",
     "FAC": "place",
 }
-_PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
-PRONOUNS = _PERSON_PRONOUNS | {"i", "we", "you", "it", "they", "me", "us", "them"}
+_PERSON_PRONOUNS = frozenset({"he", "she"})
+PRONOUNS = _PERSON_PRONOUNS | {"i", "we", "you", "it", "they", "me", "us", "them", "him", "her"}
 # Head nouns of common-noun speakers: the kind of speaker they name. General English
 # vocabulary (institutions and roles), not names of anyone.
 _INSTITUTION_NOUNS = frozenset(
