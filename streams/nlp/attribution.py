@@ -210,9 +210,48 @@ def _speaker_head(cue: Token) -> Token | None:
     subject = _subject(cue)
     if subject is None or _in_quote(subject):
         subject = _inverted_subject(cue)  # "“…,” said Leslie Wimes, a …"
+    if subject is None:
+        subject = _adjacent_subject(cue) or _absolute_subject(cue)
     if subject is not None and subject.lower_ in _RELATIVE and cue.dep_ == "relcl":
         subject = cue.head  # "the official who said ...": the relative clause's noun
     return subject if subject is not None and _speakerish(subject) else None
+
+
+def _adjacent_subject(cue: Token) -> Token | None:
+    """ "…, the presidential palace said.": the noun phrase set off by a comma right before a
+    subjectless cue, whatever the parser attached it to."""
+    phrase = _adjacent_phrase(cue)
+    return cue.doc[phrase[-1]] if phrase else None
+
+
+def _adjacent_phrase(cue: Token) -> list[int]:
+    doc = cue.doc
+    i = cue.i - 1
+    while i >= 0 and doc[i].pos_ in ("DET", "ADJ", "NOUN", "PROPN", "PART") and not doc[i].is_punct:
+        i -= 1
+    phrase = list(range(i + 1, cue.i))
+    if not phrase or i < 0 or doc[i].text != "," or doc[cue.i - 1].pos_ not in ("NOUN", "PROPN"):
+        return []
+    return phrase
+
+
+def _absolute_subject(cue: Token) -> Token | None:
+    """ "with Trump on Wednesday calling on Iran to …": the noun of an absolute "with"
+    construction is the subject of the participle that follows it."""
+    if cue.tag_ != "VBG":
+        return None
+    doc = cue.doc
+    i = cue.i - 1
+    while i >= 0 and (doc[i].ent_type_ in ("DATE", "TIME") or doc[i].pos_ in ("ADP", "ADV")):
+        i -= 1
+    if (
+        i >= 0
+        and doc[i].pos_ in ("PROPN", "NOUN")
+        and doc[i].dep_ == "pobj"
+        and (doc[i].head.lower_ == "with")
+    ):
+        return doc[i]
+    return None
 
 
 def _in_quote(token: Token) -> bool:
@@ -374,6 +413,8 @@ def _parenthetical_content(cue: Token) -> tuple[int, int] | None:
             if c.dep_ not in ("parataxis", "advcl", "ccomp", "conj")
             for t in c.subtree
         }
+    if not any(c.dep_ in _SUBJECT_DEPS for c in cue.children):
+        clause |= set(_adjacent_phrase(cue))
     outside = [t for t in sent if t.i not in clause and not t.is_punct and not t.is_space]
     if len(outside) < _MIN_CONTINUATION_WORDS:
         return None

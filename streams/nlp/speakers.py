@@ -278,6 +278,9 @@ def mention_span(head: Token) -> Span:
 
 def _clean(name: str) -> str:
     name = " ".join(name.split())
+    for article in ("the ", "The "):
+        if name.startswith(article) and len(name) > len(article):
+            name = name[len(article) :]  # "the foreign ministry" → "foreign ministry"
     if name.isupper() and len(name) > 3:
         name = name.title()  # transcripts print speakers in capitals: "PENCE"
     for suffix in ("’s", "'s"):

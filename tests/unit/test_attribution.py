@@ -144,8 +144,20 @@ def test_typographic_attribution(nlp: Any, text: str, speaker: str, content: str
             "Ito",
             "the talks had been useful",
         ),
+        (
+            "The meeting was held in a hotel near the border between the two countries, "
+            "the foreign ministry said.",
+            "foreign ministry",
+            "The meeting was held in a hotel near the border between the two countries",
+        ),
+        (
+            "The vote comes after a week of protests, with Governor Lisa Moreau on Friday "
+            "calling on lawmakers to delay the bill.",
+            "Lisa Moreau",
+            "lawmakers to delay the bill",
+        ),
     ],
-    ids=["parenthetical", "inverted", "conjoined-verb"],
+    ids=["parenthetical", "inverted", "conjoined-verb", "set-off-subject", "absolute-with"],
 )
 def test_word_order_variants(nlp: Any, text: str, speaker: str, content: str) -> None:
     statements = _extract(nlp, text)
