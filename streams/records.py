@@ -102,6 +102,9 @@ class EnrichedArticle(Record):
     lang: str | None = None
     entities: tuple[Entity, ...] = ()
     statements: tuple[Statement, ...] = ()
+    statements_truncated: bool = Field(
+        False, description="More statements were found than STREAMS_MAX_STATEMENTS allows."
+    )
     model: str
     processed_at: datetime = Field(default_factory=utcnow)
 

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."
     )
+    max_statements: int = Field(
+        500, ge=0, description="Statements kept per article; the rest are dropped, flagged."
+    )
+    max_key_bytes: int = Field(
+        1024, ge=1, description="Longer message keys on articles.raw go to the dead letters."
+    )
     deadletter_payload_bytes: int = Field(
         16_384, ge=0, description="Raw payload bytes kept in a dead letter."
     )

@@ -44,8 +44,13 @@ async def send_dead_letter(
     await parts.deadletter.send(key=message.key, value=dumps(letter))
 
 
-def decode_article(parts: StreamsApp, value: bytes | None) -> Article:
-    """Decode one ``articles.raw`` value, applying the size limit."""
+def decode_article(parts: StreamsApp, value: bytes | None, key: bytes | None = None) -> Article:
+    """Decode one ``articles.raw`` message, applying the size limits."""
+    if key is not None and len(key) > parts.settings.max_key_bytes:
+        raise RecordError(
+            f"the message key has {len(key)} bytes, over the limit of "
+            f"{parts.settings.max_key_bytes} (STREAMS_MAX_KEY_BYTES)"
+        )
     if value is None:
         raise InputError("empty message (no value)")
     article = loads(Article, value)
@@ -70,7 +75,8 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
             batch: list[tuple[faust.EventT[bytes], Article]] = []
             for event in events:
                 try:
-                    batch.append((event, decode_article(parts, event.message.value)))
+                    message = event.message
+                    batch.append((event, decode_article(parts, message.value, message.key)))
                 except InputError as exc:
                     stage = "validate" if isinstance(exc, RecordError) else "decode"
                     await send_dead_letter(parts, event, exc, stage)

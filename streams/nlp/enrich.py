@@ -32,15 +32,20 @@ Result = EnrichedArticle | ProcessingError
 class Enricher:
     """Runs spaCy and the extraction over batches of articles."""
 
-    def __init__(self, nlp: Language, *, batch_size: int = 16) -> None:
+    def __init__(
+        self, nlp: Language, *, batch_size: int = 16, max_statements: int | None = None
+    ) -> None:
         self.nlp = nlp
         self.batch_size = batch_size
+        self.max_statements = max_statements
         self.model = model_label(nlp)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Enricher:
         return cls(
-            load_pipeline(settings.model, settings.model_fallback), batch_size=settings.batch_size
+            load_pipeline(settings.model, settings.model_fallback),
+            batch_size=settings.batch_size,
+            max_statements=settings.max_statements,
         )
 
     def enrich(self, articles: Sequence[Article]) -> list[Result]:
@@ -65,6 +70,15 @@ class Enricher:
             for e in doc.ents
         )
         statements = tuple(extract_statements(doc, article.article_id, ArticleSpeakers(doc)))
+        truncated = self.max_statements is not None and len(statements) > self.max_statements
+        if truncated:
+            log.warning(
+                "article %s: %d statements, keeping the first %d (STREAMS_MAX_STATEMENTS)",
+                article.article_id,
+                len(statements),
+                self.max_statements,
+            )
+            statements = statements[: self.max_statements]
         return EnrichedArticle(
             article_id=article.article_id,
             url=article.url,
@@ -75,5 +89,6 @@ class Enricher:
             lang=article.lang,
             entities=entities,
             statements=statements,
+            statements_truncated=truncated,
             model=self.model,
         )
