@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from streams.broker import LocalKafka
 from streams.errors import BrokerError
 from streams.kafka.clients import consumer, ensure_topics, stop_consumer, wait_for_broker
 from streams.kafka.tail import end_offsets
-from streams.records import SpeakerSummary
+from streams.records import SpeakerState, SpeakerSummary
 from streams.settings import Settings
 from streams.sources.replay import replay
 
@@ -98,19 +99,29 @@ async def _read_until(
         await stop_consumer(client)
 
 
-async def demo_flow(
-    settings: Settings, seeds: Path, timeout: float, alive: Any = None
-) -> list[SpeakerSummary]:
-    """Replay ``seeds`` and return the speakers table once it holds their statements."""
+async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
+    """Where new results will land on ``articles.enriched`` and ``deadletter``."""
     await ensure_topics(settings)
     enriched_t, dead_t = settings.topic("articles.enriched"), settings.topic("deadletter")
-    starts = {
+    return {
         enriched_t: await end_offsets(settings, enriched_t),
         dead_t: await end_offsets(settings, dead_t),
     }
-    report = await replay(settings, [seeds], progress=False)
-    click.echo(f"replayed {report.produced} articles from {seeds}")
-    waiting = set(report.article_ids)
+
+
+async def collect(
+    settings: Settings,
+    article_ids: Iterable[str],
+    starts: dict[str, dict[int, int]],
+    timeout: float,
+    alive: Any = None,
+) -> dict[str, SpeakerState]:
+    """Wait until every article has come out of the enrich agent (after ``starts``) and
+    every statement of those articles is counted in the ``speakers`` table; return the
+    table (read from its changelog)."""
+    dead_t = settings.topic("deadletter")
+    waiting = set(article_ids)
+    total = len(waiting)
     statement_ids: set[str] = set()
     dead = 0
 
@@ -129,25 +140,39 @@ async def demo_flow(
 
     await _read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
     click.echo(
-        f"enriched {report.produced - dead} articles ({dead} dead letters), "
-        f"{len(statement_ids)} statements"
+        f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
     )
-    states: dict[str, dict[str, Any]] = {}
+    states: dict[str, SpeakerState] = {}
     counted: set[str] = set()
-    changelog = changelog_topic(settings)
     partitions = {p: 0 for p in range(settings.partitions)}
 
     def on_state(record: Any) -> bool:
         if record is not None and record.value is not None:
             key = record.key.decode("utf-8")
-            states[key] = orjson.loads(record.value)
-            counted.update(states[key].get("statement_ids", ()))
+            states[key] = SpeakerState.model_validate(orjson.loads(record.value))
+            counted.update(states[key].statement_ids)
         return statement_ids <= counted
 
     await _read_until(
-        settings, {changelog: partitions}, on_state, timeout, "the speakers table", alive
+        settings,
+        {changelog_topic(settings): partitions},
+        on_state,
+        timeout,
+        "the speakers table",
+        alive,
     )
-    summaries = [SpeakerSummary.model_validate(s["summary"]) for s in states.values()]
+    return states
+
+
+async def demo_flow(
+    settings: Settings, seeds: Path, timeout: float, alive: Any = None
+) -> list[SpeakerSummary]:
+    """Replay ``seeds`` and return the speakers table once it holds their statements."""
+    starts = await result_offsets(settings)
+    report = await replay(settings, [seeds], progress=False)
+    click.echo(f"replayed {report.produced} articles from {seeds}")
+    states = await collect(settings, report.article_ids, starts, timeout, alive)
+    summaries = [state.summary for state in states.values()]
     return sorted(summaries, key=lambda s: (-s.statements, s.name))
 
 

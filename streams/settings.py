@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     deadletter_payload_bytes: int = Field(
         16_384, ge=0, description="Raw payload bytes kept in a dead letter."
     )
+    session_timeout: float = Field(
+        30.0, gt=0, description="Seconds before the group gives a silent worker's partitions away."
+    )
     web_host: str = Field("127.0.0.1", description="Worker web server bind address.")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web server port.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

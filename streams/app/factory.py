@@ -143,6 +143,7 @@ def create_app(settings: Settings) -> StreamsApp:
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout,
         producer_max_request_size=MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         web_enabled=True,

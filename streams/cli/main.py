@@ -109,6 +109,7 @@ def worker() -> None:
 
     settings = _settings()
     _setup_logging(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
     asyncio.run(ensure_topics(settings))
     parts = create_app(settings)
     try:

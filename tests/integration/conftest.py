@@ -46,6 +46,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "topic_prefix",
         "app_id",
         "partitions",
+        "session_timeout",
         "batch_timeout",
         "log_level",
     )
@@ -68,6 +69,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         app_id="streams-it",
         batch_timeout=0.2,
         log_level="info",
+        session_timeout=10.0,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
