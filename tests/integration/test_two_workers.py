@@ -1,0 +1,62 @@
+"""Two workers share the partitions; `kill -9` one mid-stream: the other takes over its
+partitions (and their table state) and the table ends complete."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.demo import collect, result_offsets
+from streams.settings import Settings
+from streams.sources.replay import replay
+from tests.integration.conftest import Worker, free_port
+from tests.integration.test_crash import ARTICLES, corpus, enriched_count
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> None:
+    settings = kafka.model_copy(update={"topic_prefix": "pair.", "app_id": "streams-pair"})
+    first = Worker(
+        settings.model_copy(update={"web_port": free_port(), "data_dir": tmp_path / "a"}),
+        tmp_path / "a.log",
+    )
+    second = Worker(
+        settings.model_copy(update={"web_port": free_port(), "data_dir": tmp_path / "b"}),
+        tmp_path / "b.log",
+    )
+    path = tmp_path / "corpus.jsonl"
+    ids = corpus(path)
+    try:
+        first.start()
+        second.start()
+        starts = asyncio.run(result_offsets(settings))
+        replaying = threading.Thread(
+            target=lambda: asyncio.run(replay(settings, [path], rate=20, progress=False))
+        )
+        replaying.start()
+        deadline = time.monotonic() + 120
+        while enriched_count(settings) < ARTICLES // 4:
+            assert time.monotonic() < deadline, "no progress"
+            time.sleep(0.3)
+        done_at_kill = enriched_count(settings)
+        killed = time.monotonic()
+        first.stop(signal.SIGKILL)
+        replaying.join()
+        states = asyncio.run(collect(settings, ids, starts, timeout=300))
+        print(
+            f"killed one of two workers at {done_at_kill}/{ARTICLES}; the table was "
+            f"complete {time.monotonic() - killed:.1f}s later"
+        )
+        assert done_at_kill < ARTICLES
+        assert second.proc is not None and second.proc.poll() is None
+        assert all(len(s.statement_ids) == s.summary.statements for s in states.values())
+        assert sum(s.summary.articles for s in states.values()) >= ARTICLES
+    finally:
+        first.stop()
+        second.stop()
