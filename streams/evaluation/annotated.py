@@ -18,19 +18,16 @@ does, so that cross-article identity is measured too:
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streams.evaluation.matching import match
 from streams.nlp.enrich import Enricher
 from streams.nlp.names import name_words
 from streams.nlp.registry import SpeakerRegistry
 from streams.records import Article, EnrichedArticle, Statement
-
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_MATCH = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +69,6 @@ def load(directory: Path, root: Path | None = None) -> list[AnnotatedArticle]:
     return articles
 
 
-def _tokens(text: str, start: int, end: int) -> set[int]:
-    return {m.start() + start for m in _TOKEN.finditer(text[start:end])}
-
-
 def _same_name(a: str, b: str) -> bool:
     return name_words(a) == name_words(b)
 
@@ -90,22 +83,10 @@ def _same_speaker(predicted: str, gold: str) -> bool:
 def _match(
     text: str, gold: list[GoldStatement], predicted: tuple[Statement, ...]
 ) -> list[tuple[GoldStatement, Statement]]:
-    pairs = []
-    taken: set[int] = set()
-    gold_tokens = [_tokens(text, g.start, g.end) for g in gold]
-    for statement in predicted:
-        tokens = _tokens(text, statement.start, statement.end)
-        best, best_score = None, 0.0
-        for i, g in enumerate(gold_tokens):
-            if i in taken or not g or not tokens:
-                continue
-            score = len(tokens & g) / max(len(tokens), len(g))
-            if score > best_score:
-                best, best_score = i, score
-        if best is not None and best_score >= _MATCH:
-            taken.add(best)
-            pairs.append((gold[best], statement))
-    return pairs
+    pairs = match(
+        text, [((s.start, s.end),) for s in predicted], [((g.start, g.end),) for g in gold]
+    )
+    return [(gold[g], predicted[p]) for p, g in pairs]
 
 
 def _f1(p: float, r: float) -> float:

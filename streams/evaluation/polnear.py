@@ -16,14 +16,14 @@ Metrics follow BBC Citron's evaluation of quote extraction:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streams.records import EnrichedArticle
+from streams.evaluation.matching import match, tokens
+from streams.records import EnrichedArticle, Statement
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_SPAN_MATCH = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +95,6 @@ def load(directory: Path, limit: int | None = None) -> list[GoldArticle]:
     return articles[:limit] if limit else articles
 
 
-def _tokens(text: str, spans: Iterable[tuple[int, int]]) -> set[int]:
-    """Start offsets of the word tokens inside ``spans``."""
-    out: set[int] = set()
-    for start, end in spans:
-        out.update(m.start() + start for m in _TOKEN.finditer(text[start:end]))
-    return out
-
-
 def _overlaps(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> bool:
     return any(s1 < e2 and s2 < e1 for s1, e1 in a for s2, e2 in b)
 
@@ -151,9 +143,9 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
     """Add one article's counts to ``scores``."""
     text = gold.text
     gold_content = [g.content for g in gold.attributions]
-    gold_tokens = _tokens(text, [s for spans in gold_content for s in spans])
+    gold_tokens = tokens(text, [s for spans in gold_content for s in spans])
     pred = [((s.start, s.end),) for s in predicted.statements]
-    pred_tokens = _tokens(text, [s for spans in pred for s in spans])
+    pred_tokens = tokens(text, [s for spans in pred for s in spans])
     scores.articles += 1
     scores.pred_tokens += len(pred_tokens)
     scores.pred_tokens_hit += len(pred_tokens & gold_tokens)
@@ -161,20 +153,7 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
     scores.gold_tokens_hit += len(gold_tokens & pred_tokens)
     scores.pred_spans += len(pred)
     scores.gold_spans += len(gold_content)
-    gold_sets = [_tokens(text, spans) for spans in gold_content]
-    taken: set[int] = set()
-    for spans in pred:
-        tokens = _tokens(text, spans)
-        best, best_score = None, 0.0
-        for i, g in enumerate(gold_sets):
-            if i in taken or not g or not tokens:
-                continue
-            score = len(tokens & g) / max(len(tokens), len(g))
-            if score > best_score:
-                best, best_score = i, score
-        if best is not None and best_score >= _SPAN_MATCH:
-            taken.add(best)
-            scores.spans_matched += 1
+    scores.spans_matched += len(match(text, pred, gold_content))
     for statement in predicted.statements:
         span = ((statement.start, statement.end),)
         candidates = [g for g in gold.attributions if g.source and _overlaps(span, g.content)]
@@ -185,8 +164,8 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
             scores.source_correct += 1
 
 
-def _source_matches(statement: object, gold: GoldAttribution) -> bool:
-    speaker = statement.speaker  # type: ignore[attr-defined]
+def _source_matches(statement: Statement, gold: GoldAttribution) -> bool:
+    speaker = statement.speaker
     if _overlaps(((speaker.start, speaker.end),), gold.source):
         return True
     # the gold source may carry an apposition ("Michael Mulgrew, president of …"): its

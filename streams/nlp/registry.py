@@ -21,7 +21,6 @@ extract`` keeps one per call. Both feed every new or changed entry back with :me
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from streams.nlp.names import name_words, same_person, same_surname
 from streams.records import EnrichedArticle, KnownSpeaker, Speaker, SpeakerType, Statement
@@ -29,16 +28,11 @@ from streams.records import EnrichedArticle, KnownSpeaker, Speaker, SpeakerType,
 _MAX_ALIASES = 32
 
 
-@dataclass
 class SpeakerRegistry:
-    """Known speakers, indexed for matching."""
-
-    entries: dict[str, KnownSpeaker]
+    """Known speakers by id."""
 
     def __init__(self, entries: Iterable[KnownSpeaker] = ()) -> None:
-        self.entries = {}
-        for entry in entries:
-            self.entries[entry.id] = entry
+        self.entries: dict[str, KnownSpeaker] = {entry.id: entry for entry in entries}
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -80,16 +80,6 @@ _INSTITUTION_NOUNS = frozenset(
 )
 
 
-def similar_names(a: str, b: str) -> bool:
-    """Spelling or transliteration variants of one name ("Araghchi", "Araghçi", "Araguchi")."""
-    wa, wb = name_words(a), name_words(b)
-    if not wa or not wb:
-        return False
-    if len(wa) == 1 and len(wb) == 1:
-        return same_surname(wa[0], wb[0])
-    return same_person(wa, wb)
-
-
 @dataclass(frozen=True, slots=True)
 class Person:
     """A person named in the article, by the longest form of the name seen."""
