@@ -1,0 +1,281 @@
+"""Cues and their speakers: where a statement is introduced, and by whom.
+
+A cue is a reporting verb (:mod:`.lexicon`) outside quotation marks, not negated ("did not
+say"), not withheld ("declined to comment"), not passive ("is said to"), not naming ("what he
+called X"), or "according to". Its speaker is its subject, or, where the parse hides it, the
+subject of the verb it is coordinated with, the noun phrase between the closing quote and
+the cue, the noun phrase after it in inverted order, the phrase set off right before it, or
+the noun of an absolute "with" construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from streams.nlp.doccache import sentence_of, text_of
+from streams.nlp.lexicon import NEEDS_COMPLEMENT, WITHHOLDING, verb_class
+from streams.nlp.quotes import Quote, find_quotes
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+SUBJECT_DEPS = frozenset({"nsubj"})
+_COMPLEMENT_DEPS = frozenset({"ccomp", "xcomp", "parataxis"})
+_NON_SPEAKERS = frozenset(
+    {
+        "i",
+        "we",
+        "you",
+        "it",
+        "they",
+        "who",
+        "which",
+        "that",
+        "this",
+        "what",
+        "me",
+        "us",
+        "him",  # object pronouns are never subjects: a parse that says so is wrong
+        "her",
+        "them",
+        "one",
+        "someone",
+        "anyone",
+        "nobody",
+    }
+)
+_OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce"})
+_RELATIVE = frozenset({"who", "that", "which"})
+_INVERSION_MARKS = frozenset({",", "”", '"', "''", "’", "—", "–"})
+
+
+def find_cues(doc: Doc) -> Iterable[Token]:
+    inside = quoted_mask(doc)
+    for token in doc:
+        if inside[token.i] or token.pos_ not in ("VERB", "AUX"):
+            continue
+        if token.lower_ == "according":
+            continue
+        if verb_class(token.lemma_) is None or negated(token) or withheld(token):
+            continue
+        if any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children):
+            continue  # "is said to", "was told"
+        if token.lemma_ == "call" and any(c.dep_ == "oprd" for c in token.children):
+            continue  # "what he called X": naming, not speech
+        if token.lemma_ in NEEDS_COMPLEMENT and not has_complement(token):
+            continue
+        if _under_withheld_speech(token):
+            continue  # "did not say who he spoke to"
+        yield token
+    for token in doc:
+        if token.lower_ == "according" and not inside[token.i]:
+            yield token
+
+
+def quotes_of(doc: Doc) -> list[Quote]:
+    """The doc's quotations, found once and kept in ``doc.user_data``."""
+    cached = doc.user_data.get("streams.quotes")
+    if cached is None:
+        cached = doc.user_data["streams.quotes"] = find_quotes(text_of(doc))
+    return list(cached)
+
+
+def quoted_mask(doc: Doc) -> list[bool]:
+    """For each token, whether it lies inside a quotation (cached in ``doc.user_data``)."""
+    cached = doc.user_data.get("streams.quoted")
+    if cached is not None:
+        return list(cached)
+    mask = [False] * len(doc)
+    for quote in quotes_of(doc):
+        span = doc.char_span(quote.inner_start, quote.inner_end, alignment_mode="expand")
+        if span is not None:
+            for i in range(span.start, span.end):
+                mask[i] = True
+    doc.user_data["streams.quoted"] = mask
+    return mask
+
+
+def negated(token: Token) -> bool:
+    return any(c.dep_ == "neg" for c in token.children)
+
+
+def _under_withheld_speech(token: Token) -> bool:
+    """Whether ``token`` lies in what a negated or withheld reporting verb governs."""
+    for ancestor in token.ancestors:
+        if verb_class(ancestor.lemma_) is not None and (negated(ancestor) or withheld(ancestor)):
+            return True
+    return False
+
+
+def withheld(token: Token) -> bool:
+    return token.dep_ == "xcomp" and token.head.lemma_ in WITHHOLDING
+
+
+def has_complement(token: Token) -> bool:
+    return any(
+        c.dep_ in _COMPLEMENT_DEPS or object_content(token, c) or call_on(token, c)
+        for c in token.children
+    )
+
+
+def call_on(cue: Token, child: Token) -> bool:
+    """ "called on X to do Y": the request is the content."""
+    return cue.lemma_ == "call" and child.dep_ == "prep" and child.lower_ == "on"
+
+
+def object_content(cue: Token, child: Token) -> bool:
+    """ "ruled out talks", "denied the report": for these verbs the object is what is said."""
+    return child.dep_ == "dobj" and verb_class(cue.lemma_) in _OBJECT_CLASSES
+
+
+def speaker_head(cue: Token) -> Token | None:
+    if cue.lower_ == "according":
+        to = next((c for c in cue.children if c.lower_ == "to"), None)
+        pobj = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        return pobj if pobj is not None and _speakerish(pobj) else None
+    if cue.lemma_ == "quote":  # "X quoted Y as saying"
+        as_ = next((c for c in cue.children if c.lower_ == "as"), None)
+        obj = next((c for c in cue.children if c.dep_ == "dobj"), None)
+        if as_ is not None and obj is not None and _speakerish(obj):
+            return obj
+    subject = _subject(cue)
+    if subject is None or _in_quote(subject):
+        subject = _inverted_subject(cue)  # "“…,” said Leslie Wimes, a …"
+    if subject is None:
+        subject = _adjacent_subject(cue) or _absolute_subject(cue)
+    if subject is not None and subject.lower_ in _RELATIVE and cue.dep_ == "relcl":
+        subject = cue.head  # "the official who said ...": the relative clause's noun
+    return subject if subject is not None and _speakerish(subject) else None
+
+
+def _adjacent_subject(cue: Token) -> Token | None:
+    """ "…, the presidential palace said.": the noun phrase set off by a comma right before a
+    subjectless cue, whatever the parser attached it to."""
+    phrase = adjacent_phrase(cue)
+    return cue.doc[phrase[-1]] if phrase else None
+
+
+def adjacent_phrase(cue: Token) -> list[int]:
+    doc = cue.doc
+    i = cue.i - 1
+    while i >= 0 and doc[i].pos_ in ("DET", "ADJ", "NOUN", "PROPN", "PART") and not doc[i].is_punct:
+        i -= 1
+    phrase = list(range(i + 1, cue.i))
+    if not phrase or i < 0 or doc[i].text != "," or doc[cue.i - 1].pos_ not in ("NOUN", "PROPN"):
+        return []
+    return phrase
+
+
+def _absolute_subject(cue: Token) -> Token | None:
+    """ "with Trump on Wednesday calling on Iran to …": the noun of an absolute "with"
+    construction is the subject of the participle that follows it."""
+    if cue.tag_ != "VBG":
+        return None
+    doc = cue.doc
+    i = cue.i - 1
+    while i >= 0 and (doc[i].ent_type_ in ("DATE", "TIME") or doc[i].pos_ in ("ADP", "ADV")):
+        i -= 1
+    if (
+        i >= 0
+        and doc[i].pos_ in ("PROPN", "NOUN")
+        and doc[i].dep_ == "pobj"
+        and (doc[i].head.lower_ == "with")
+    ):
+        return doc[i]
+    return None
+
+
+def _in_quote(token: Token) -> bool:
+    return quoted_mask(token.doc)[token.i]
+
+
+def _inverted_subject(cue: Token) -> Token | None:
+    """The speaker of a cue whose parsed subject is missing or inside the quotation: the
+    noun phrase between the closing quote and the cue ("“…,” Flynn, a surrogate, said"), or
+    right after the cue in inverted order ("“…,” said the minister"; "Said Ellis: “…”")."""
+    doc = cue.doc
+    if cue.tag_ not in ("VBD", "VBZ", "VBP"):
+        return None  # only a finite verb inverts: "…,” said X" (not "…, reiterating X")
+    before = cue.i - 1
+    while before >= 0 and doc[before].pos_ in ("ADV", "AUX"):
+        before -= 1
+    sentence_start = sentence_of(cue).start
+    if before >= sentence_start and doc[before].text not in _INVERSION_MARKS:
+        preceding = _between_quote_and(cue)
+        if preceding is not None:
+            return preceding
+        return None
+    i = cue.i + 1
+    while i < len(doc) and doc[i].pos_ in ("DET", "ADJ", "PROPN", "NOUN"):
+        head = doc[i]
+        while head.head.i > head.i and head.head.pos_ in ("PROPN", "NOUN"):
+            head = head.head
+        if head.ent_type_ in ("DATE", "TIME"):
+            return None  # "said Thursday": no speaker after the cue
+        if head.pos_ in ("PROPN", "NOUN") and head.i > cue.i and not _in_quote(head):
+            return None if head.dep_ in ("dobj", "dative") else head
+        i += 1
+    return None
+
+
+def _between_quote_and(cue: Token) -> Token | None:
+    """The first noun phrase after the last quotation that closes before ``cue`` in its
+    sentence, when only that phrase (and its apposition) stands between them."""
+    doc = cue.doc
+    sentence = sentence_of(cue)
+    inside = quoted_mask(doc)
+    i = cue.i - 1
+    while i >= sentence.start and not inside[i]:
+        i -= 1
+    if i < sentence.start:
+        return None
+    for token in doc[i + 1 : cue.i]:
+        if token.pos_ in ("PROPN", "NOUN") and token.ent_type_ not in ("DATE", "TIME"):
+            head = token
+            while (
+                head.head.i > head.i and head.head.i < cue.i and head.head.pos_ in ("PROPN", "NOUN")
+            ):
+                head = head.head
+            return head
+    return None
+
+
+def _subject(verb: Token, depth: int = 0) -> Token | None:
+    """The verb's subject; a conjoined verb ("met Y and said Z") or a participle ("…, saying
+    Z") shares the subject of the verb it hangs from, unless that verb is itself reported."""
+    subject = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS), None)
+    if subject is not None or depth > 3:
+        return subject
+    head = verb.head
+    participle = (
+        verb.dep_ in ("advcl", "xcomp")
+        and verb.tag_ == "VBG"
+        and verb.i > 0
+        and verb.doc[verb.left_edge.i - 1].text == ","  # "…, saying that …"
+        and has_complement(verb)
+    )
+    shares = verb.dep_ == "conj" or participle
+    if shares and head.i != verb.i and head.pos_ in ("VERB", "AUX"):
+        if not _reported(head):
+            return _subject(head, depth + 1)
+        if verb.dep_ == "conj" and verb_class(verb.lemma_) is not None:
+            # "X said Y and warned Z", parsed with "warned" inside Y: X warned
+            return _subject(head.head, depth + 1)
+    return None
+
+
+def _reported(verb: Token) -> bool:
+    """Whether ``verb`` heads the complement of a reporting verb (it is what was said)."""
+    return verb.dep_ in ("ccomp", "xcomp") and verb_class(verb.head.lemma_) is not None
+
+
+def _speakerish(token: Token) -> bool:
+    return token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _NON_SPEAKERS
+
+
+def cue_label(cue: Token) -> str:
+    if cue.lower_ == "according":
+        return "according to"
+    particles = [c for c in cue.children if c.dep_ == "prt" or call_on(cue, c)]
+    return " ".join([cue.text, *(p.text for p in particles)])
