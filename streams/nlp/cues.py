@@ -65,6 +65,8 @@ def find_cues(doc: Doc) -> Iterable[Token]:
             continue  # "what he called X": naming, not speech
         if token.lemma_ in NEEDS_COMPLEMENT and not has_complement(token):
             continue
+        if token.lemma_ in WITHHOLDING and any(c.dep_ == "xcomp" for c in token.children):
+            continue  # "refused to discuss the case": speech withheld, not made
         if _under_withheld_speech(token):
             continue  # "did not say who he spoke to"
         yield token

@@ -67,6 +67,7 @@ def test_statement_table(
     [
         "The minister did not say when the talks would resume.",
         "Officials declined to comment on the report.",
+        "The police chief refused to discuss the case.",
         "He is said to be furious about the decision.",
         "Reporters asked what would happen next.",
         "The company makes cars in three countries.",
