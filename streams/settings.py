@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     session_timeout: float = Field(
         30.0, gt=0, description="Seconds before the group gives a silent worker's partitions away."
     )
+    stall_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds without progress on a partition with records waiting "
+        "before the watchdog reports it.",
+    )
+    watchdog_interval: float = Field(10.0, gt=0, description="Seconds between watchdog checks.")
     web_host: str = Field("127.0.0.1", description="Worker web server bind address.")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web server port.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -42,6 +42,7 @@ async def send_dead_letter(
         limit=parts.settings.deadletter_payload_bytes,
     )
     await parts.deadletter.send(key=message.key, value=dumps(letter))
+    parts.metrics.dead_letters[stage] += 1
 
 
 def decode_article(parts: StreamsApp, value: bytes | None, key: bytes | None = None) -> Article:
@@ -97,6 +98,8 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 for entry in learned:
                     parts.registry_table[entry.id] = entry.model_dump(mode="json")
                 await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
+                parts.metrics.articles_enriched += 1
+                parts.metrics.statements_published += len(result.statements)
                 for statement in result.statements:
                     await parts.statements.send(
                         key=statement.speaker.id.encode(), value=dumps(statement)
@@ -124,5 +127,6 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             if updated is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = updated.model_dump(mode="json")
+                parts.metrics.statements_counted += 1
 
     return aggregate

@@ -15,14 +15,16 @@ becomes a dead letter instead of an exception inside Faust's consumer.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ssl import SSLContext
 from typing import Any, cast
 
 import faust
 
 from streams.app.agents import aggregate_agent, enrich_agent
+from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
+from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
 from streams.nlp.registry import SpeakerRegistry
@@ -45,6 +47,7 @@ class StreamsApp:
     speakers: faust.Table[str, Any]
     registry_table: faust.Table[str, Any]
     runner: EnrichRunner
+    metrics: Metrics = field(default_factory=Metrics)
     _registry: SpeakerRegistry | None = None
 
     def registry(self) -> SpeakerRegistry:
@@ -195,6 +198,33 @@ def create_app(settings: Settings) -> StreamsApp:
     )
     app.agent(parts.raw, name="enrich")(enrich_agent(parts))
     app.agent(parts.statements, name="aggregate")(aggregate_agent(parts))
+
+    watchdog = Watchdog(settings.stall_timeout)
+
+    @app.timer(interval=settings.watchdog_interval)  # type: ignore[untyped-decorator]
+    async def watch() -> None:
+        """Report partitions that stall and tables still recovering, with their progress."""
+        monitor = app.monitor
+        stalls, stalled = watchdog.check(
+            monitor.tp_read_offsets, monitor.tp_end_offsets, app.loop.time()
+        )
+        parts.metrics.stalled_partitions = stalled
+        for stall in stalls:
+            parts.metrics.stalls_reported += 1
+            log.warning(
+                "stalled: topic=%s partition=%d offset=%d, %d records waiting, no progress "
+                "for %.0fs",
+                stall.topic,
+                stall.partition,
+                stall.offset,
+                stall.waiting,
+                stall.seconds,
+            )
+        recovery = app.tables.recovery  # type: ignore[attr-defined]
+        remaining = recovery.active_remaining_total() if recovery.in_recovery else 0
+        parts.metrics.recovery_remaining = remaining
+        if recovery.in_recovery:
+            log.info("table recovery in progress: %d changelog records to go", remaining)
 
     from streams.app.views import register_views
 

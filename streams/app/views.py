@@ -1,8 +1,9 @@
 """The worker's web views (Faust's web server): the speakers table and health.
 
 ``GET /speakers/`` lists the summaries this worker holds (all of them with one worker);
-``GET /health/`` answers 200 once the worker runs. Table routing across several workers and the
-rest of the API come with the HTTP API issue.
+``GET /health/`` answers 200 once the worker runs, with the worker's counters;
+``GET /metrics/`` serves the same counters as Prometheus text. Table routing across several
+workers and the rest of the API come with the HTTP API issue.
 """
 
 from __future__ import annotations
@@ -34,4 +35,15 @@ def register_views(parts: StreamsApp) -> None:
 
     @app.page("/health/")
     async def health(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok", "app": parts.settings.app_id})
+        return web.json(
+            {
+                "status": "ok",
+                "app": parts.settings.app_id,
+                "in_recovery": bool(app.in_recovery),
+                "metrics": parts.metrics.snapshot(),
+            }
+        )
+
+    @app.page("/metrics/")
+    async def metrics(web: Any, request: Any) -> Any:
+        return web.text(parts.metrics.prometheus(), content_type="text/plain; version=0.0.4")

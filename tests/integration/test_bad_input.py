@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import unicodedata
+import urllib.request
 from typing import Any
 
 import orjson
@@ -107,6 +108,17 @@ def test_bad_input_corpus_never_stops_the_worker(
     speakers = {s["speaker"]["id"] for name in ("nfc", "nfd") for s in by_id[name]["statements"]}
     assert speakers == {"person:recep-tayyip-erdogan"}
     assert len(enriched["dup"]) >= 2  # both versions of a duplicated id were processed
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{kafka.web_port}/metrics/", timeout=10
+    ) as response:
+        text = response.read().decode()
+    counted = {
+        line.split()[0]: float(line.split()[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert counted['streams_dead_letters_total{stage="validate"}'] >= 9
+    assert counted['streams_dead_letters_total{stage="decode"}'] >= 5
 
 
 def _article_id(key: str) -> str:
