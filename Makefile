@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint unit integration schemas broker-start broker-stop clean
+.PHONY: install demo test test-failover lint unit schemas clean
 
 install: $(STAMP)
 
@@ -25,7 +25,11 @@ lint: install
 
 test: lint
 	$(BIN)/streams broker fetch
-	$(BIN)/python -m pytest -p no:cacheprovider -q
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not failover"
+
+test-failover: install
+	$(BIN)/streams broker fetch
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m failover
 
 unit: install
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -147,10 +147,6 @@ def create_app(settings: Settings) -> StreamsApp:
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout,
-        # no standby replicas: on failover the new owner restores a table partition from its
-        # changelog as an active one; promoting a standby left partitions unprocessed after a
-        # kill -9 here (a known class of faust-streaming rebalance bugs)
-        table_standby_replicas=0,
         producer_max_request_size=MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         web_enabled=True,
