@@ -52,3 +52,12 @@ def test_status_of_a_broker_never_started(tmp_path: Path) -> None:
         "stopped",
         "not started here, but a broker answers at 127.0.0.1:19992",
     )
+
+
+def test_generated_cluster_ids_never_look_like_an_option() -> None:
+    from streams.broker.local import _random_cluster_id
+
+    ids = {_random_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
