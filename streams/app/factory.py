@@ -201,9 +201,14 @@ def create_app(settings: Settings) -> StreamsApp:
     async def watch() -> None:
         """Report partitions that stall and tables still recovering, with their progress."""
         monitor = app.monitor
-        stalls, stalled = watchdog.check(
-            monitor.tp_read_offsets, monitor.tp_end_offsets, app.loop.time()
-        )
+        # changelogs are read by table recovery, not by streams: the monitor's read
+        # offsets do not cover them
+        sources = {
+            tp: end
+            for tp, end in monitor.tp_end_offsets.items()
+            if not tp.topic.endswith("-changelog")
+        }
+        stalls, stalled = watchdog.check(monitor.tp_read_offsets, sources, app.loop.time())
         parts.metrics.stalled_partitions = stalled
         for stall in stalls:
             parts.metrics.stalls_reported += 1
