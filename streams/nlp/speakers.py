@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
+from streams.nlp.doccache import sentence_of
 from streams.nlp.names import TITLES, name_words, same_person, same_surname, strip_titles
 from streams.records import Speaker, SpeakerType
 
@@ -131,12 +132,30 @@ class ArticleSpeakers:
         return speaker
 
     def _antecedent(self, head: Token) -> Speaker | None:
+        subject = self._recent_subject(head)
+        if subject is not None:
+            return _speaker(subject.name, "person", head.text, head.idx, head.idx + len(head))
         for _, earlier in reversed(self._spoken):
             if earlier.type == "person" and earlier.start < head.idx:
                 return _speaker(earlier.name, "person", head.text, head.idx, head.idx + len(head))
         named = [p for p in self.persons if p.start < head.idx]
         if named:
             return _speaker(named[-1].name, "person", head.text, head.idx, head.idx + len(head))
+        return None
+
+    def _recent_subject(self, head: Token) -> Person | None:
+        """The person named as a subject in this sentence before the pronoun, else in the
+        previous sentence: the preferred antecedent (centering theory's backward-looking
+        center is usually the previous utterance's subject)."""
+        sentence = sentence_of(head)
+        previous_start = (
+            sentence_of(self.doc[sentence.start - 1]).start if sentence.start > 0 else 0
+        )
+        for ent in reversed(self._ents):
+            if ent.end > head.i or ent.start < previous_start:
+                continue
+            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
+                return self._known_person(strip_titles(_clean(ent.text)))
         return None
 
     def _nominal(self, head: Token, proper: bool = False) -> Speaker | None:
