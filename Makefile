@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-failover lint unit schemas clean
+.PHONY: install demo test test-failover bench lint unit schemas clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ test: lint
 test-failover: install
 	$(BIN)/streams broker fetch
 	$(BIN)/python -m pytest -p no:cacheprovider -q -m failover
+
+bench: install
+	$(BIN)/streams bench --workers 1 --workers 2
 
 unit: install
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -39,12 +39,15 @@ def changelog_topic(settings: Settings) -> str:
     return f"{settings.app_id}-speakers-changelog"
 
 
-def _local(settings: Settings) -> bool:
+def is_local(settings: Settings) -> bool:
     return settings.broker.strip() == f"{settings.kafka_host}:{settings.kafka_port}"
 
 
-def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    """``streams worker`` as a child process, logging to ``log_path``."""
+def start_worker(
+    settings: Settings, log_path: Path, overrides: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``streams worker`` as a child process, logging to ``log_path``; ``overrides`` are
+    STREAMS_* variables set for it on top of this process's environment."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as out:
         return subprocess.Popen(
@@ -52,7 +55,7 @@ def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=os.environ.copy(),
+            env={**os.environ, **(overrides or {})},
         )
 
 
@@ -199,8 +202,8 @@ def run_demo(settings: Settings, seeds: Path, *, once: bool, timeout: float) -> 
     started = time.monotonic()
     kafka = LocalKafka(settings)
     started_broker = False
-    if not asyncio.run(_answers(settings)):
-        if not _local(settings):
+    if not asyncio.run(broker_answers(settings)):
+        if not is_local(settings):
             raise BrokerError(f"no broker answers at {settings.broker} (STREAMS_BROKER)")
         click.echo("starting the local Kafka broker ...")
         kafka.start()
@@ -230,7 +233,15 @@ def run_demo(settings: Settings, seeds: Path, *, once: bool, timeout: float) -> 
             kafka.stop()
 
 
-async def _answers(settings: Settings) -> bool:
+async def broker_answers(settings: Settings) -> bool:
+    """Whether a broker answers at ``STREAMS_BROKER`` (a refused TCP connection says no
+    without letting the Kafka client log a page of connection errors)."""
+    host, _, port = settings.broker.split(",")[0].strip().rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 2.0)
+        writer.close()
+    except (OSError, ValueError, TimeoutError):
+        return False
     try:
         await wait_for_broker(settings, timeout=2.0)
     except BrokerError:

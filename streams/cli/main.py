@@ -257,6 +257,55 @@ def eval_command(
         click.echo(f"  - {problem}")
 
 
+@cli.command()
+@click.option(
+    "--articles",
+    "n",
+    type=int,
+    default=500,
+    show_default=True,
+    help="Corpus size (distinct ids, built from seeds/ and tests/annotated/).",
+)
+@click.option(
+    "--workers",
+    "workers",
+    type=int,
+    multiple=True,
+    default=(1,),
+    show_default=True,
+    help="Worker processes for the end-to-end runs (repeat: --workers 1 --workers 2).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("bench-report.json"),
+    show_default=True,
+    help="Where the JSON report goes.",
+)
+def bench(n: int, workers: tuple[int, ...], out: Path) -> None:
+    """Throughput and latency: bare nlp.pipe, extraction, and end to end through Kafka."""
+    from streams.bench import format_report, run_bench
+    from streams.broker import LocalKafka
+    from streams.demo import broker_answers, is_local
+
+    settings = _settings()
+    _setup_logging(settings)
+    kafka = LocalKafka(settings)
+    started = False
+    if not asyncio.run(broker_answers(settings)):
+        if not is_local(settings):
+            raise click.ClickException(f"no broker answers at {settings.broker}")
+        kafka.start()
+        started = True
+    try:
+        report = run_bench(settings, Path("."), n, workers, out)
+    finally:
+        if started:
+            kafka.stop()
+    click.echo(format_report(report))
+    click.echo(f"\nreport written to {out}")
+
+
 # --- demo ----------------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ def as_json(message: Any) -> dict[str, Any]:
         "topic": message.topic,
         "partition": message.partition,
         "offset": message.offset,
+        "timestamp": message.timestamp,
         "key": key,
         "value": value,
     }

@@ -27,6 +27,7 @@ COMMANDS = [
     ["demo"],
     ["schemas"],
     ["eval"],
+    ["bench"],
 ]
 
 

@@ -1,0 +1,250 @@
+"""``streams bench``: throughput and latency, measured against bare spaCy.
+
+In one run, over a corpus of N articles (distinct ids) built from the project's own texts:
+
+(a) bare ``nlp.pipe`` with the full model — the reference;
+(b) the enrichment without Kafka (the ``streams extract`` path);
+(c) end to end through Kafka — replay → enrich → statements → table — from the first
+    produce to the last table update, with the worker(s) as subprocesses;
+then a second end-to-end pass at half of (c)'s rate for latency: per statement, from the
+produce of its article (the raw record's timestamp) to the table update that counted it (the
+changelog record's timestamp). Words/s, articles/s, the ratios to (a), latency p50/p95/p99
+and the workers' peak memory (VmHWM, NLP processes included) go to the terminal and a JSON
+file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streams.demo import changelog_topic, collect, result_offsets, start_worker, stop_process
+from streams.kafka.tail import tail
+from streams.nlp.enrich import Enricher
+from streams.records import Article
+from streams.settings import Settings
+from streams.sources.replay import replay
+
+
+def corpus_texts(root: Path) -> list[str]:
+    """The project's own texts: the seeds and the annotated articles."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
+    for path in sorted((root / "tests" / "annotated").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "text" in data:
+            texts.append(data["text"])
+    return texts
+
+
+def build_corpus(texts: Sequence[str], n: int, prefix: str) -> list[Article]:
+    return [Article(article_id=f"{prefix}-{i:05d}", text=texts[i % len(texts)]) for i in range(n)]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) by linear interpolation."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def statement_latencies(
+    raw: Sequence[dict[str, Any]],
+    enriched: Sequence[dict[str, Any]],
+    changelog: Sequence[dict[str, Any]],
+) -> list[float]:
+    """Seconds from an article's produce to the table update that counted each statement.
+
+    ``raw``/``enriched``/``changelog`` are records as :func:`streams.kafka.tail.as_json`
+    gives them, with a ``timestamp`` (ms) added.
+    """
+    produced = {r["key"]: r["timestamp"] for r in raw}
+    article_of = {
+        s["statement_id"]: r["value"]["article_id"]
+        for r in enriched
+        for s in r["value"]["statements"]
+    }
+    counted_at: dict[str, int] = {}
+    for record in changelog:
+        ids = record["value"]["statement_ids"] if record["value"] else []
+        if ids and ids[-1] not in counted_at:
+            counted_at[ids[-1]] = record["timestamp"]
+    out = []
+    for sid, at in counted_at.items():
+        article = article_of.get(sid)
+        if article in produced:
+            out.append((at - produced[article]) / 1000)
+    return out
+
+
+def _words(articles: Sequence[Article]) -> int:
+    return sum(len(a.text.split()) for a in articles)
+
+
+def _peak_kib(pid: int) -> int:
+    """VmHWM of a process and its children (the NLP processes), in KiB."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+async def _read(settings: Settings, topic: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    await tail(settings, topic, out.append, from_beginning=True, idle_timeout=2.0)
+    return out
+
+
+def end_to_end(
+    settings: Settings,
+    articles: Sequence[Article],
+    workdir: Path,
+    workers: int,
+    rate: float | None,
+) -> dict[str, Any]:
+    """One pass through Kafka on fresh topics (``settings`` carries the prefix)."""
+    path = workdir / f"{settings.topic_prefix}corpus.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(a.model_dump(mode="json")) + b"\n" for a in articles))
+    procs = []
+    try:
+        starts = asyncio.run(result_offsets(settings))
+        for i in range(workers):
+            overrides = {
+                "STREAMS_TOPIC_PREFIX": settings.topic_prefix,
+                "STREAMS_APP_ID": settings.app_id,
+                "STREAMS_WEB_PORT": str(settings.web_port + 1 + i),
+                "STREAMS_DATA_DIR": str(workdir / f"{settings.app_id}-{i}"),
+            }
+            procs.append(start_worker(settings, workdir / f"{settings.app_id}-{i}.log", overrides))
+        time.sleep(8)  # let the workers join the group before the clock starts
+        started = time.monotonic()
+        asyncio.run(replay(settings, [path], rate=rate, progress=False))
+        asyncio.run(collect(settings, [a.article_id for a in articles], starts, timeout=1800))
+        seconds = time.monotonic() - started
+        peak = sum(_peak_kib(p.pid) for p in procs)
+    finally:
+        for proc in procs:
+            stop_process(proc)
+    raw = asyncio.run(_read(settings, "articles.raw"))
+    enriched = asyncio.run(_read(settings, "articles.enriched"))
+    changelog = asyncio.run(_read(settings, changelog_topic(settings)))
+    latencies = statement_latencies(raw, enriched, changelog)
+    return {"seconds": seconds, "peak_rss_mib": round(peak / 1024, 1), "latencies": latencies}
+
+
+def run_bench(
+    settings: Settings, root: Path, n: int, workers: Sequence[int], out: Path
+) -> dict[str, Any]:
+    """The whole benchmark; returns (and writes to ``out``) its report."""
+    articles = build_corpus(corpus_texts(root), n, "bench")
+    words = _words(articles)
+    enricher = Enricher.from_settings(settings)
+    texts = [a.text for a in articles]
+    list(enricher.nlp.pipe(texts[:8], batch_size=settings.batch_size))  # warm up
+    started = time.perf_counter()
+    list(enricher.nlp.pipe(texts, batch_size=settings.batch_size))
+    bare = time.perf_counter() - started
+    started = time.perf_counter()
+    enricher.enrich(articles)
+    extract = time.perf_counter() - started
+    report: dict[str, Any] = {
+        "articles": n,
+        "words": words,
+        "cores": os.cpu_count(),
+        "bare_pipe": {
+            "seconds": round(bare, 2),
+            "words_per_s": round(words / bare),
+            "articles_per_s": round(n / bare, 1),
+        },
+        "extract": {
+            "seconds": round(extract, 2),
+            "words_per_s": round(words / extract),
+            "articles_per_s": round(n / extract, 1),
+            "ratio_to_bare": round(bare / extract, 3),
+        },
+        "end_to_end": {},
+    }
+    run_id = int(time.time())
+    workdir = settings.data_dir / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    for count in workers:
+        fast = settings.model_copy(
+            update={"topic_prefix": f"bench{run_id}w{count}.", "app_id": f"bench{run_id}w{count}"}
+        )
+        full = end_to_end(fast, articles, workdir, count, rate=None)
+        throughput = n / full["seconds"]
+        slow = settings.model_copy(
+            update={
+                "topic_prefix": f"bench{run_id}w{count}half.",
+                "app_id": f"bench{run_id}w{count}half",
+            }
+        )
+        half = end_to_end(slow, articles, workdir, count, rate=throughput / 2)
+        lat = half["latencies"]
+        report["end_to_end"][str(count)] = {
+            "workers": count,
+            "seconds": round(full["seconds"], 2),
+            "words_per_s": round(words / full["seconds"]),
+            "articles_per_s": round(throughput, 1),
+            "ratio_to_bare": round(bare / full["seconds"], 3),
+            "latency_rate_articles_per_s": round(throughput / 2, 1),
+            "latency_p50_s": round(percentile(lat, 50), 3),
+            "latency_p95_s": round(percentile(lat, 95), 3),
+            "latency_p99_s": round(percentile(lat, 99), 3),
+            "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
+            "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
+        }
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"{report['articles']} articles, {report['words']} words, {report['cores']} cores",
+        "",
+        f"{'run':<26}{'words/s':>10}{'articles/s':>12}{'vs bare':>9}",
+    ]
+    bare = report["bare_pipe"]
+    lines.append(
+        f"{'(a) bare nlp.pipe':<26}{bare['words_per_s']:>10}{bare['articles_per_s']:>12}{1.0:>9.2f}"
+    )
+    ext = report["extract"]
+    lines.append(
+        f"{'(b) extract (no Kafka)':<26}{ext['words_per_s']:>10}{ext['articles_per_s']:>12}"
+        f"{ext['ratio_to_bare']:>9.2f}"
+    )
+    for count, e2e in report["end_to_end"].items():
+        label = f"(c) Kafka, {count} worker(s)"
+        lines.append(
+            f"{label:<26}{e2e['words_per_s']:>10}{e2e['articles_per_s']:>12}"
+            f"{e2e['ratio_to_bare']:>9.2f}"
+        )
+    lines.append("")
+    for count, e2e in report["end_to_end"].items():
+        lines.append(
+            f"latency at {e2e['latency_rate_articles_per_s']} articles/s, {count} worker(s): "
+            f"p50 {e2e['latency_p50_s']} s, p95 {e2e['latency_p95_s']} s, "
+            f"p99 {e2e['latency_p99_s']} s; peak memory {e2e['peak_rss_mib']} MiB"
+        )
+    return "\n".join(lines)

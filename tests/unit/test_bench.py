@@ -1,0 +1,44 @@
+"""The benchmark's bookkeeping, without Kafka."""
+
+import math
+
+import pytest
+
+from streams.bench import build_corpus, corpus_texts, percentile, statement_latencies
+from tests.conftest import ROOT
+
+
+def test_percentiles_interpolate() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 99) == pytest.approx(99.01)
+    assert percentile([3.0], 95) == 3.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_corpus_has_distinct_ids_over_the_projects_texts() -> None:
+    texts = corpus_texts(ROOT)
+    assert len(texts) >= 10
+    corpus = build_corpus(texts, 50, "b")
+    assert len({a.article_id for a in corpus}) == 50
+    assert {a.text for a in corpus} <= set(texts)
+
+
+def test_latency_runs_from_the_article_produce_to_the_counting_table_update() -> None:
+    raw = [{"key": "a1", "timestamp": 1_000}, {"key": "a2", "timestamp": 2_000}]
+    enriched = [
+        {"value": {"article_id": "a1", "statements": [{"statement_id": "s1"}]}},
+        {
+            "value": {
+                "article_id": "a2",
+                "statements": [{"statement_id": "s2"}, {"statement_id": "s3"}],
+            }
+        },
+    ]
+    changelog = [
+        {"timestamp": 1_400, "value": {"statement_ids": ["s1"]}},
+        {"timestamp": 2_300, "value": {"statement_ids": ["s1", "s2"]}},
+        {"timestamp": 2_900, "value": {"statement_ids": ["s1", "s2", "s3"]}},
+        {"timestamp": 9_000, "value": {"statement_ids": ["s1", "s2", "s3"]}},  # a re-write
+    ]
+    assert sorted(statement_latencies(raw, enriched, changelog)) == [0.3, 0.4, 0.9]
