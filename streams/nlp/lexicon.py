@@ -24,9 +24,12 @@ VerbClass = Literal[
     "ask",
     "write",
     "admit",
+    "evidence",
 ]
 
 _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
+    # reports of findings, whose source is often a document ("a poll shows that …")
+    "evidence": ("show", "find", "demonstrate", "establish", "determine"),
     "say": (
         "say",
         "tell",
@@ -183,6 +186,11 @@ NEEDS_COMPLEMENT = frozenset(
     "question",
     "continue",
     "text",
+    "show",
+    "find",
+    "demonstrate",
+    "establish",
+    "determine",
     # intransitive or addressee-taking uses ("spoke to reporters", "briefed the press")
     "speak",
     "report",
