@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -200,14 +200,29 @@ def format_table(summaries: list[SpeakerSummary]) -> str:
 def run_demo(settings: Settings, seeds: Path, *, once: bool, timeout: float) -> int:
     """The whole demo; returns the exit status."""
     started = time.monotonic()
+    with broker_for(settings):
+        return _demo(settings, seeds, once=once, timeout=timeout, started=started)
+
+
+@contextlib.contextmanager
+def broker_for(settings: Settings) -> Iterator[None]:
+    """A broker for the duration of the block: the one at ``STREAMS_BROKER`` if it answers,
+    else the local one, started here and stopped on the way out."""
+    if asyncio.run(broker_answers(settings)):
+        yield
+        return
+    if not is_local(settings):
+        raise BrokerError(f"no broker answers at {settings.broker} (STREAMS_BROKER)")
+    click.echo("starting the local Kafka broker ...")
     kafka = LocalKafka(settings)
-    started_broker = False
-    if not asyncio.run(broker_answers(settings)):
-        if not is_local(settings):
-            raise BrokerError(f"no broker answers at {settings.broker} (STREAMS_BROKER)")
-        click.echo("starting the local Kafka broker ...")
-        kafka.start()
-        started_broker = True
+    kafka.start()
+    try:
+        yield
+    finally:
+        kafka.stop()
+
+
+def _demo(settings: Settings, seeds: Path, *, once: bool, timeout: float, started: float) -> int:
     click.echo(f"broker: {settings.broker}")
     worker_log = settings.data_dir / "logs" / "worker.log"
     worker = start_worker(settings, worker_log)
@@ -229,8 +244,6 @@ def run_demo(settings: Settings, seeds: Path, *, once: bool, timeout: float) -> 
         return 0
     finally:
         stop_process(worker)
-        if started_broker:
-            kafka.stop()
 
 
 async def broker_answers(settings: Settings) -> bool:

@@ -285,23 +285,12 @@ def eval_command(
 def bench(n: int, workers: tuple[int, ...], out: Path) -> None:
     """Throughput and latency: bare nlp.pipe, extraction, and end to end through Kafka."""
     from streams.bench import format_report, run_bench
-    from streams.broker import LocalKafka
-    from streams.demo import broker_answers, is_local
+    from streams.demo import broker_for
 
     settings = _settings()
     _setup_logging(settings)
-    kafka = LocalKafka(settings)
-    started = False
-    if not asyncio.run(broker_answers(settings)):
-        if not is_local(settings):
-            raise click.ClickException(f"no broker answers at {settings.broker}")
-        kafka.start()
-        started = True
-    try:
+    with broker_for(settings):
         report = run_bench(settings, Path("."), n, workers, out)
-    finally:
-        if started:
-            kafka.stop()
     click.echo(format_report(report))
     click.echo(f"\nreport written to {out}")
 
