@@ -6,6 +6,9 @@ Shared by the within-article resolution (:mod:`.speakers`) and the cross-article
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
+
 import jellyfish
 from anyascii import anyascii
 from rapidfuzz import fuzz
@@ -18,6 +21,7 @@ TITLES = frozenset({
     "vice", "prime", "minister", "secretary", "chancellor", "premier", "mayor", "judge",
     "justice", "king", "queen", "prince", "princess", "pope", "sheikh", "ayatollah", "st",
 })  # fmt: skip
+K = TypeVar("K", bound=Hashable)
 _NEAR = 85.0
 _PHONETIC_FLOOR = 70.0
 
@@ -74,3 +78,21 @@ def same_person(words: list[str], known: list[str]) -> bool:
         return same_given_name(known[0], words[0])
     # family name first, written in either order ("Xi Jinping", "Jinping Xi")
     return known[0] == words[-1] and known[-1] == words[0]
+
+
+def by_bare_name(word: str, known: Iterable[tuple[K, list[str]]]) -> K | None:
+    """The one known full name (given as ``(key, name words)``) that a lone ``word`` can
+    stand for: an exact surname first, then a spelling variant of one, then the first word
+    of a family-name-first name ("Xi" for "Xi Jinping"). None when none fits, or when two
+    different keys fit at the first step that finds any ("Clinton" after Hillary and Bill).
+    """
+    full = [(key, words) for key, words in known if len(words) >= 2]
+    for fits in (
+        lambda w: w[-1] == word,
+        lambda w: same_surname(w[-1], word),
+        lambda w: w[0] == word,
+    ):
+        keys = list(dict.fromkeys(key for key, words in full if fits(words)))
+        if keys:
+            return keys[0] if len(keys) == 1 else None
+    return None

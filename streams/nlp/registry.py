@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from streams.nlp.names import name_words, same_person, same_surname
+from streams.nlp.names import by_bare_name, name_words, same_person
 from streams.records import EnrichedArticle, KnownSpeaker, Speaker, SpeakerType, Statement
 
 _MAX_ALIASES = 32
@@ -32,7 +32,14 @@ class SpeakerRegistry:
     """Known speakers by id."""
 
     def __init__(self, entries: Iterable[KnownSpeaker] = ()) -> None:
-        self.entries: dict[str, KnownSpeaker] = {entry.id: entry for entry in entries}
+        self.entries: dict[str, KnownSpeaker] = {}
+        self._words: dict[str, list[str]] = {}  # name words per id, folded once
+        for entry in entries:
+            self._put(entry)
+
+    def _put(self, entry: KnownSpeaker) -> None:
+        self.entries[entry.id] = entry
+        self._words[entry.id] = name_words(entry.name)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -43,36 +50,29 @@ class SpeakerRegistry:
         if not words:
             return None
         same_kind = [e for e in self.entries.values() if e.type == kind]
-        persons = [e for e in self.entries.values() if e.type == "person"]
-        if kind != "person" and len(words) == 1:
-            # a lone proper name typed as a place or body (or not typed): a tagging slip when
-            # it is a known person's surname and no known place or body of that name
-            key = words[0]
-            if not any(name_words(e.name) == [key] for e in same_kind):
-                person = self._bare(key, persons)
-                if person is not None:
-                    return person
+        # a lone proper name typed as a place or body (or not typed): a tagging slip when it
+        # is a known person's surname and no known place or body has that name
+        if (
+            kind != "person"
+            and len(words) == 1
+            and not any(self._words[e.id] == words for e in same_kind)
+        ):
+            person = self._bare(words[0], "person")
+            if person is not None:
+                return person
         if kind != "person":
-            key = " ".join(words)
-            return next((e for e in same_kind if " ".join(name_words(e.name)) == key), None)
+            return next((e for e in same_kind if self._words[e.id] == words), None)
         if len(words) == 1:
-            return self._bare(words[0], same_kind)
-        fits = [e for e in same_kind if same_person(words, name_words(e.name))]
-        exact = [e for e in fits if name_words(e.name)[-1] == words[-1]]
+            return self._bare(words[0], kind)
+        fits = [e for e in same_kind if same_person(words, self._words[e.id])]
+        exact = [e for e in fits if self._words[e.id][-1] == words[-1]]
         chosen = exact or fits
         return chosen[0] if len(chosen) == 1 else None
 
-    def _bare(self, word: str, persons: list[KnownSpeaker]) -> KnownSpeaker | None:
-        full = [e for e in persons if len(name_words(e.name)) >= 2]
-        for test in (
-            lambda w: w[-1] == word,
-            lambda w: same_surname(w[-1], word),
-            lambda w: w[0] == word,  # family name first: "Xi" for "Xi Jinping"
-        ):
-            fits = [e for e in full if test(name_words(e.name))]
-            if fits:
-                return fits[0] if len(fits) == 1 else None
-        return None
+    def _bare(self, word: str, kind: SpeakerType) -> KnownSpeaker | None:
+        known = ((e.id, self._words[e.id]) for e in self.entries.values() if e.type == kind)
+        found = by_bare_name(word, known)
+        return self.entries[found] if found is not None else None
 
     def resolve(self, speaker: Speaker) -> Speaker:
         """``speaker`` with the id and name of the known speaker it matches, if any."""
@@ -103,7 +103,7 @@ class SpeakerRegistry:
         if speaker.id in self.entries and aliases == entry.aliases:
             return None
         entry = entry.model_copy(update={"aliases": aliases})
-        self.entries[entry.id] = entry
+        self._put(entry)
         return entry
 
     def apply(self, article: EnrichedArticle) -> tuple[EnrichedArticle, list[KnownSpeaker]]:

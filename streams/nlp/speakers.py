@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
 from streams.nlp.doccache import sentence_of
-from streams.nlp.names import TITLES, name_words, same_person, same_surname, strip_titles
+from streams.nlp.names import TITLES, by_bare_name, name_words, same_person, strip_titles
 from streams.records import Speaker, SpeakerType
 
 if TYPE_CHECKING:
@@ -224,18 +224,8 @@ class ArticleSpeakers:
         latest_first = list(reversed(self.persons))
         if len(words) >= 2:
             return next((p for p in latest_first if same_person(words, name_words(p.name))), None)
-        word = words[0]
-        for fits in (
-            lambda w: w[-1] == word,
-            lambda w: same_surname(w[-1], word),
-            lambda w: w[0] == word,  # family name first: "Xi" after "Xi Jinping"
-        ):
-            names = {p.name for p in latest_first if fits(name_words(p.name))}
-            if len(names) > 1:
-                return None  # "Clinton" after Hillary and Bill Clinton: ambiguous
-            if names:
-                return next(p for p in latest_first if p.name in names)
-        return None
+        name = by_bare_name(words[0], ((p.name, name_words(p.name)) for p in latest_first))
+        return next((p for p in latest_first if p.name == name), None) if name else None
 
 
 def roles_of(ent: Span) -> frozenset[str]:

@@ -12,7 +12,7 @@ from streams.broker import LocalKafka
 from streams.demo import collect, result_offsets
 from streams.sources.replay import replay
 from tests.integration.conftest import Worker, make_settings
-from tests.integration.test_crash import ARTICLES, corpus, enriched_count
+from tests.integration.test_crash import ARTICLES, corpus, wait_for_progress
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +29,7 @@ def test_the_worker_survives_a_broker_restart(tmp_path: Path) -> None:
         worker.start()
         starts = asyncio.run(result_offsets(settings))
         asyncio.run(replay(settings, [path], progress=False))
-        deadline = time.monotonic() + 120
-        while enriched_count(settings) < len(ids) // 4:
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
-        done_at_stop = enriched_count(settings)
+        done_at_stop = wait_for_progress(settings, len(ids) // 4)
         stopped = time.monotonic()
         broker.stop()
         time.sleep(2)

@@ -59,20 +59,31 @@ def enriched_count(settings: Settings) -> int:
     return sum(asyncio.run(end_offsets(settings, "articles.enriched")).values())
 
 
+def replay_in_background(settings: Settings, path: Path, rate: float = 20) -> threading.Thread:
+    """Replay ``path`` at ``rate`` articles/s in a thread (started), for a stream to cut into."""
+    thread = threading.Thread(
+        target=lambda: asyncio.run(replay(settings, [path], rate=rate, progress=False))
+    )
+    thread.start()
+    return thread
+
+
+def wait_for_progress(settings: Settings, enriched: int, timeout: float = 120) -> int:
+    """Wait until at least ``enriched`` articles came out; returns how many had."""
+    deadline = time.monotonic() + timeout
+    while (done := enriched_count(settings)) < enriched:
+        assert time.monotonic() < deadline, f"no progress: {done} of {enriched} enriched"
+        time.sleep(0.3)
+    return done
+
+
 def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) -> dict:
     worker = Worker(settings, log).start()
     try:
         starts = asyncio.run(result_offsets(settings))
-        replaying = threading.Thread(
-            target=lambda: asyncio.run(replay(settings, [path], rate=20, progress=False))
-        )
-        replaying.start()
+        replaying = replay_in_background(settings, path)
         if crash:
-            deadline = time.monotonic() + 120
-            while enriched_count(settings) < ARTICLES // 4:
-                assert time.monotonic() < deadline, "no progress before the crash"
-                time.sleep(0.5)
-            done_at_kill = enriched_count(settings)
+            done_at_kill = wait_for_progress(settings, ARTICLES // 4)
             killed = time.monotonic()
             worker.stop(signal.SIGKILL)
             worker.start()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -20,9 +19,13 @@ import pytest
 
 from streams.demo import collect, result_offsets
 from streams.settings import Settings
-from streams.sources.replay import replay
 from tests.integration.conftest import Worker, free_port
-from tests.integration.test_crash import ARTICLES, corpus, enriched_count
+from tests.integration.test_crash import (
+    ARTICLES,
+    corpus,
+    replay_in_background,
+    wait_for_progress,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover]
 
@@ -43,15 +46,8 @@ def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> Non
         first.start()
         second.start()
         starts = asyncio.run(result_offsets(settings))
-        replaying = threading.Thread(
-            target=lambda: asyncio.run(replay(settings, [path], rate=20, progress=False))
-        )
-        replaying.start()
-        deadline = time.monotonic() + 120
-        while enriched_count(settings) < ARTICLES // 4:
-            assert time.monotonic() < deadline, "no progress"
-            time.sleep(0.3)
-        done_at_kill = enriched_count(settings)
+        replaying = replay_in_background(settings, path)
+        done_at_kill = wait_for_progress(settings, ARTICLES // 4)
         killed = time.monotonic()
         first.stop(signal.SIGKILL)
         replaying.join()
