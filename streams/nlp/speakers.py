@@ -67,7 +67,6 @@ _INSTITUTION_NOUNS = frozenset(
         "team",
         "union",
         "university",
-        "white",
         "administration",
         "commission",
         "organization",
