@@ -12,10 +12,12 @@ import re
 import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
+from courlan.clean import clean_query
+
 _DIGEST_CHARS = 16
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
     h = hashlib.blake2b(digest_size=_DIGEST_CHARS // 2)
     for part in parts:
         h.update(part.encode("utf-8"))
@@ -24,7 +26,11 @@ def _digest(*parts: str) -> str:
 
 
 def canonical_url(url: str) -> str:
-    """A URL with scheme and host lower-cased, default port and fragment dropped."""
+    """The form of a URL that identifies an article.
+
+    Scheme and host lower-cased, default port, fragment and tracking parameters (``utm_*``,
+    ``fbclid``, ``ref``… after courlan's list) dropped, remaining query parameters sorted.
+    """
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower()
     if parts.port and not (
@@ -32,7 +38,11 @@ def canonical_url(url: str) -> str:
         or (parts.scheme == "https" and parts.port == 443)
     ):
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
+    try:
+        query = clean_query(parts.query)
+    except ValueError:
+        query = parts.query
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 
 def article_id(*, given: str | None = None, url: str | None = None, text: str = "") -> str:
@@ -40,13 +50,13 @@ def article_id(*, given: str | None = None, url: str | None = None, text: str = 
     if given and given.strip():
         return given.strip()
     if url and url.strip():
-        return _digest("url", canonical_url(url))
-    return _digest("text", unicodedata.normalize("NFC", text))
+        return digest("url", canonical_url(url))
+    return digest("text", unicodedata.normalize("NFC", text))
 
 
 def statement_id(article: str, start: int, end: int) -> str:
     """Stable over redelivery: the same article and span give the same id."""
-    return _digest("statement", article, str(start), str(end))
+    return digest("statement", article, str(start), str(end))
 
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -56,7 +66,7 @@ def slug(name: str) -> str:
     """Accent-folded, lower-case, hyphen-separated ASCII form of a name."""
     folded = unicodedata.normalize("NFKD", name)
     ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return _NON_SLUG.sub("-", ascii_only).strip("-") or _digest("slug", name)
+    return _NON_SLUG.sub("-", ascii_only).strip("-") or digest("slug", name)
 
 
 def speaker_id(kind: str, canonical_name: str) -> str:

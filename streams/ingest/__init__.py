@@ -1,0 +1,1 @@
+"""Live ingestion from news feeds: ``streams ingest``."""

@@ -1,0 +1,217 @@
+"""Feed parsing, text extraction, URL canonicalisation, feeds files and HTTP politeness."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from streams.errors import ConfigError
+from streams.ids import canonical_url
+from streams.ingest.feeds import load_feeds, merge
+from streams.ingest.http import Fetcher, FetchError
+from streams.ingest.ingester import FeedSummary, IngestMetrics, item_keys
+from streams.ingest.parse import FeedError, FeedItem, parse_feed
+from streams.ingest.text import fragment_text, language, page_text
+from streams.settings import Settings
+
+RSS_091 = b"""<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title>
+<language>en-gb</language>
+<item><title>One</title><link>http://example.org/1</link><description>First.</description></item>
+</channel></rss>"""
+
+RDF_10 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="http://example.org/"><title>RDF</title></channel>
+<item rdf:about="http://example.org/2"><title>Two</title><link>http://example.org/2</link>
+<dc:date>2026-11-20T08:00:00Z</dc:date><dc:creator>A. Writer</dc:creator></item>
+</rdf:RDF>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt", "link"),
+    [(RSS_091, "rss091u", "http://example.org/1"), (RDF_10, "rss10", "http://example.org/2")],
+)
+def test_old_rss_formats_parse(body: bytes, fmt: str, link: str) -> None:
+    feed = parse_feed(body, "application/rss+xml")
+    assert feed.format == fmt
+    assert [item.link for item in feed.items] == [link]
+
+
+def test_rdf_item_keeps_date_and_author() -> None:
+    (item,) = parse_feed(RDF_10).items
+    assert item.author == "A. Writer"
+    assert item.published is not None and item.published.year == 2026
+
+
+def test_feed_language_is_reduced_to_its_primary_code() -> None:
+    assert parse_feed(RSS_091).lang == "en"
+
+
+def test_json_feed_maps_text_to_paragraphs() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": 7, '
+        b'"url": "http://e.org/a", "content_text": "One.\\nTwo <b>.", "author": {"name": "Q"}}]}'
+    )
+    (item,) = parse_feed(body, "application/json").items
+    assert item.guid == "7" and item.author == "Q"
+    assert fragment_text(item.content_html or "") == "One.\nTwo <b>."
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"<html><body>hello</body></html>", "text/html", "not a feed"),
+        (b'{"title": "x"}', "application/json", "jsonfeed.org"),
+        (b"{not json", "application/json", "malformed JSON feed"),
+        (b"<rss><channel><item><title>x</tit", "text/xml", "malformed feed"),
+        (b"", "", "not a feed"),
+    ],
+)
+def test_what_is_not_a_feed_says_why(body: bytes, content_type: str, message: str) -> None:
+    with pytest.raises(FeedError, match=message):
+        parse_feed(body, content_type)
+
+
+def test_fragment_text_keeps_paragraphs_and_drops_scripts() -> None:
+    html = '<p>He said: "Yes."</p><script>var x;</script><div>Second&nbsp;one <i>here</i>.</div>'
+    assert fragment_text(html) == 'He said: "Yes."\nSecond one here.'
+
+
+def test_page_text_finds_the_article_and_its_metadata() -> None:
+    body = " ".join(["The committee published its findings on the river crossing."] * 4)
+    html = (
+        "<html><head><title>Findings | Paper</title><meta name='author' content='Rosa Vale'>"
+        "</head><body><nav>Home Sport Weather</nav><article><h1>Findings</h1>"
+        f"<p>{body}</p><p>{body}</p></article><footer>Contact us</footer></body></html>"
+    )
+    page = page_text(html, "http://e.org/findings")
+    assert page is not None
+    assert body in page.text
+    assert "Home Sport" not in page.text and "Contact us" not in page.text
+    assert page.author == "Rosa Vale"
+
+
+def test_language_detection() -> None:
+    assert language("The minister said the talks would resume next week.") == "en"
+    assert language("Le ministre a déclaré que les négociations reprendraient.") == "fr"
+
+
+def test_canonical_url_drops_tracking_and_fragment() -> None:
+    a = canonical_url("HTTPS://News.Example.ORG:443/a/b?utm_source=rss&id=3&fbclid=x#comments")
+    assert a == "https://news.example.org/a/b?id=3"
+    assert canonical_url("http://e.org/x?b=2&a=1") == canonical_url("http://E.org:80/x?a=1&b=2")
+
+
+def test_item_keys_match_across_tracking_variants() -> None:
+    one = FeedItem("g1", "http://e.org/a?utm_medium=x", "T", None, None, None, None)
+    two = FeedItem("g2", "http://e.org/a", "T", None, None, None, None)
+    assert set(item_keys(one)) & set(item_keys(two))
+    assert item_keys(FeedItem(None, None, "Only a title", None, None, None, None))
+
+
+def test_feeds_file(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.toml"
+    path.write_text(
+        '[[feed]]\nurl = "https://a.org/rss"\nname = "A"\ninterval = 60\nlanguage = "en"\n'
+        '[[feed]]\nurl = "https://b.org/atom"\n'
+    )
+    feeds = merge(["https://b.org/atom", "https://c.org/feed.json"], [path], interval=300)
+    assert [(f.name, f.interval) for f in feeds] == [("A", 60.0), ("b.org", 300.0), ("c.org", 300)]
+    path.write_text('[[feed]]\nurl = "https://a.org/rss"\nevery = 5\n')
+    with pytest.raises(ConfigError, match="unknown keys"):
+        load_feeds(path, interval=1)
+    with pytest.raises(ConfigError, match="http"):
+        merge(["ftp://x.org/feed"], [], interval=1)
+
+
+def test_summary_line_and_metrics() -> None:
+    summary = FeedSummary("A", "u", new=2, duplicate=1, skipped=1, errors=0)
+    summary.reasons["language de"] += 1
+    assert summary.line() == "A: 2 new, 1 duplicate, 1 skipped, 0 errors [language de: 1]"
+    metrics = IngestMetrics()
+    metrics.add(summary)
+    assert 'streams_ingest_items_skipped_total{reason="language de"} 1' in metrics.prometheus()
+
+
+def _settings(**values: object) -> Settings:
+    base: dict[str, object] = dict(_env_file=None, ingest_retries=0, ingest_timeout=2)
+    base.update(values)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def test_requests_to_one_host_are_spaced_and_carry_our_user_agent(httpserver: HTTPServer) -> None:
+    seen: list[tuple[float, str]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((time.monotonic(), request.headers.get("User-Agent", "")))
+        return Response("ok", content_type="text/plain")
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/p").respond_with_handler(handler)
+    settings = _settings(ingest_host_delay=0.3)
+
+    async def run() -> None:
+        async with Fetcher(settings) as fetcher:
+            await asyncio.gather(*(fetcher.get(httpserver.url_for("/p")) for _ in range(3)))
+
+    asyncio.run(run())
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
+    assert len(seen) == 3 and all(gap >= 0.25 for gap in gaps), gaps
+    assert all(agent == settings.ingest_user_agent for _, agent in seen)
+
+
+def test_retries_back_off_then_succeed(httpserver: HTTPServer) -> None:
+    answers = iter([503, 503, 200])
+
+    def handler(request: Request) -> Response:
+        return Response("fine", status=next(answers))
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/flaky").respond_with_handler(handler)
+    settings = _settings(ingest_retries=2, ingest_backoff=0.01, ingest_host_delay=0)
+
+    async def run() -> bytes:
+        async with Fetcher(settings) as fetcher:
+            return (await fetcher.get(httpserver.url_for("/flaky"))).body
+
+    assert asyncio.run(run()) == b"fine"
+
+
+def test_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=503)
+    httpserver.expect_request("/feed").respond_with_data("<rss/>")
+    settings = _settings(ingest_host_delay=0)
+
+    async def run() -> None:
+        async with Fetcher(settings) as fetcher:
+            await fetcher.get(httpserver.url_for("/feed"))
+
+    with pytest.raises(FetchError, match=r"robots\.txt"):
+        asyncio.run(run())
+
+
+def test_conditional_get_sends_last_modified(httpserver: HTTPServer) -> None:
+    stamp = "Wed, 18 Nov 2026 08:00:00 GMT"
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-Modified-Since") == stamp:
+            return Response(status=304)
+        return Response("<rss/>", headers={"Last-Modified": stamp})
+
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/feed").respond_with_handler(handler)
+    settings = _settings(ingest_host_delay=0)
+
+    async def run() -> list[bool]:
+        async with Fetcher(settings) as fetcher:
+            url = httpserver.url_for("/feed")
+            return [(await fetcher.get(url, conditional=True)).not_modified for _ in range(2)]
+
+    assert asyncio.run(run()) == [False, True]
