@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-failover bench lint unit schemas clean
+.PHONY: install browser demo test test-failover bench lint unit schemas clean
+
+# Debian's chromium for the dashboard test (a browser download by Playwright cannot work on a
+# closed network); apt-get runs only when it is missing, through sudo when not root.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install: $(STAMP)
 
@@ -23,7 +28,12 @@ lint: install
 	$(BIN)/ruff format --check streams tests
 	$(BIN)/mypy
 
-test: lint
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@$(CHROMIUM) --version 2>/dev/null
+
+test: lint browser
 	$(BIN)/streams broker fetch
 	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not failover"
 

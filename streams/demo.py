@@ -235,9 +235,10 @@ def _demo(settings: Settings, seeds: Path, *, once: bool, timeout: float, starte
         click.echo(format_table(summaries))
         click.echo(f"\n{len(summaries)} speakers; demo took {time.monotonic() - started:.1f}s")
         if not once:
+            base = f"http://{settings.web_host}:{settings.web_port}"
             click.echo(
-                f"\nworker web views: http://{settings.web_host}:{settings.web_port}/speakers/ "
-                "— press Ctrl-C to stop"
+                f"\ndashboard: {base}/   API: {base}/speakers, {base}/statements/stream, "
+                f"{base}/metrics, {base}/openapi.json — press Ctrl-C to stop"
             )
             with contextlib.suppress(KeyboardInterrupt):
                 worker.wait()

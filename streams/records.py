@@ -88,6 +88,7 @@ class Statement(Record):
     end: int = Field(ge=0)
     kind: StatementKind
     stances: tuple[Stance, ...] = ()
+    url: str | None = Field(None, description="The article's URL, when it has one.")
 
 
 class EnrichedArticle(Record):

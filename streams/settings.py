@@ -80,6 +80,21 @@ class Settings(BaseSettings):
     watchdog_interval: float = Field(10.0, gt=0, description="Seconds between watchdog checks.")
     web_host: str = Field("127.0.0.1", description="Worker web server bind address.")
     web_port: int = Field(6066, ge=1, le=65535, description="Worker web server port.")
+    web_url: str | None = Field(
+        None,
+        description="URL the other workers use to reach this worker's web server "
+        "(default http://<web_host>:<web_port>).",
+    )
+    push_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that turns POST /articles on; unset, push ingestion is off.",
+    )
+    push_max_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body POST /articles accepts."
+    )
+    stream_limit: int = Field(
+        64, ge=1, description="Open /statements/stream connections per worker."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the commands and the worker."
     )

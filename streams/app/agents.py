@@ -7,6 +7,7 @@ partition and offset; the stream goes on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
@@ -98,12 +99,15 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 for entry in learned:
                     parts.registry_table[entry.id] = entry.model_dump(mode="json")
                 await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
-                parts.metrics.articles_enriched += 1
-                parts.metrics.statements_published += len(result.statements)
                 for statement in result.statements:
                     await parts.statements.send(
                         key=statement.speaker.id.encode(), value=dumps(statement)
                     )
+                parts.metrics.articles_enriched += 1
+                parts.metrics.statements_published += len(result.statements)
+                produced = event.message.timestamp  # seconds (Faust divides Kafka's ms)
+                if produced:
+                    parts.metrics.latency.observe(max(0.0, time.time() - produced))
 
     return enrich
 
@@ -123,7 +127,7 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             key = statement.speaker.id
             current = table.get(key)
             state = SpeakerState.model_validate(current) if current is not None else None
-            updated = fold(state, statement, recent_limit=settings.recent_limit)
+            updated = fold(state, statement, recent_limit=settings.recent_limit, url=statement.url)
             if updated is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = updated.model_dump(mode="json")

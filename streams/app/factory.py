@@ -153,6 +153,8 @@ def create_app(settings: Settings) -> StreamsApp:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        # what the other workers call when they route a table read here
+        canonical_url=settings.web_url or f"http://{settings.web_host}:{settings.web_port}",
         web_in_thread=False,
     )
 

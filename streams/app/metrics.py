@@ -4,7 +4,41 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+#: Upper bounds (seconds) of the processing-latency histogram's buckets.
+LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass
+class Histogram:
+    """A cumulative Prometheus histogram with fixed buckets."""
+
+    buckets: Sequence[float] = LATENCY_BUCKETS
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = [0] * len(self.buckets)
+
+    def observe(self, value: float) -> None:
+        self.count += 1
+        self.total += value
+        for n, bound in enumerate(self.buckets):
+            if value <= bound:
+                self.counts[n] += 1
+
+    def samples(self) -> list[tuple[str, float]]:
+        rows: list[tuple[str, float]] = [
+            (f'_bucket{{le="{bound:g}"}}', n)
+            for bound, n in zip(self.buckets, self.counts, strict=True)
+        ]
+        rows.append(('_bucket{le="+Inf"}', self.count))
+        rows.append(("_sum", round(self.total, 6)))
+        rows.append(("_count", self.count))
+        return rows
 
 
 @dataclass
@@ -18,6 +52,10 @@ class Metrics:
     stalled_partitions: int = 0
     stalls_reported: int = 0
     recovery_remaining: int = 0
+    articles_pushed: int = 0
+    latency: Histogram = field(default_factory=Histogram)
+    #: (topic, partition) → records behind the end of the partition; set by the web view
+    lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, object]:
         return {
@@ -28,13 +66,23 @@ class Metrics:
             "stalled_partitions": self.stalled_partitions,
             "stalls_reported": self.stalls_reported,
             "recovery_remaining": self.recovery_remaining,
+            "articles_pushed": self.articles_pushed,
+            "latency_seconds": {
+                "count": self.latency.count,
+                "mean": round(self.latency.total / self.latency.count, 4)
+                if self.latency.count
+                else None,
+            },
+            "consumer_lag": {f"{t}:{p}": n for (t, p), n in sorted(self.lag.items())},
         }
 
     def prometheus(self) -> str:
         """The counters in the Prometheus text exposition format."""
         lines = []
 
-        def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, int]]) -> None:
+        def metric(
+            name: str, kind: str, help_text: str, samples: Sequence[tuple[str, float]]
+        ) -> None:
             lines.append(f"# HELP streams_{name} {help_text}")
             lines.append(f"# TYPE streams_{name} {kind}")
             lines.extend(f"streams_{name}{labels} {value}" for labels, value in samples)
@@ -81,5 +129,26 @@ class Metrics:
             "gauge",
             "Changelog records left to recover.",
             [("", self.recovery_remaining)],
+        )
+        metric(
+            "articles_pushed_total",
+            "counter",
+            "Articles received on POST /articles.",
+            [("", self.articles_pushed)],
+        )
+        metric(
+            "processing_latency_seconds",
+            "histogram",
+            "Seconds from an article's produce timestamp to its enrichment being published.",
+            self.latency.samples(),
+        )
+        metric(
+            "consumer_lag",
+            "gauge",
+            "Records between the worker's position and the end of each partition it reads.",
+            [
+                (f'{{topic="{topic}",partition="{partition}"}}', n)
+                for (topic, partition), n in sorted(self.lag.items())
+            ],
         )
         return "\n".join(lines) + "\n"

@@ -224,15 +224,32 @@ async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest record.")
 @click.option("--limit", type=int, default=None, help="Stop after N records.")
 @click.option("--timeout", type=float, default=None, help="Stop after S seconds with no record.")
-def tail(topic: str, from_beginning: bool, limit: int | None, timeout: float | None) -> None:
-    """Print a topic's records as JSON lines ({topic, partition, offset, key, value})."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "json", "readable"]),
+    default="auto",
+    show_default=True,
+    help="json: one JSON object per line; readable: one line per record for people; "
+    "auto: readable on a terminal, json otherwise.",
+)
+def tail(
+    topic: str, from_beginning: bool, limit: int | None, timeout: float | None, fmt: str
+) -> None:
+    """Print a topic's records: JSON lines ({topic, partition, offset, timestamp, key, value})
+    or readable lines (statements as speaker, cue and quote; dead letters with their reason)."""
+    from streams.cli.render import readable
     from streams.kafka.tail import tail as run_tail
 
     settings = _settings()
     _setup_logging(settings)
+    human = fmt == "readable" or (fmt == "auto" and sys.stdout.isatty())
 
     def emit(record: dict[str, object]) -> None:
-        sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
+        if human:
+            sys.stdout.write(readable(record) + "\n")
+        else:
+            sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
         sys.stdout.flush()
 
     with contextlib.suppress(KeyboardInterrupt):
@@ -246,6 +263,51 @@ def tail(topic: str, from_beginning: bool, limit: int | None, timeout: float | N
                 idle_timeout=timeout,
             )
         )
+
+
+@cli.command()
+@click.option("--top", type=int, default=20, show_default=True, help="How many speakers.")
+@click.option(
+    "--sort",
+    type=click.Choice(["statements", "articles", "name", "last_seen", "first_seen"]),
+    default="statements",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON page instead.")
+@click.option(
+    "--url",
+    default=None,
+    help="A worker's web address (default STREAMS_WEB_URL, else http://WEB_HOST:WEB_PORT).",
+)
+def speakers(top: int, sort: str, as_json: bool, url: str | None) -> None:
+    """Print the speakers aggregate from a running worker (GET /speakers)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from streams.cli.render import speakers_table
+    from streams.errors import ConfigError
+
+    settings = _settings()
+    base = (url or settings.web_url or f"http://{settings.web_host}:{settings.web_port}").rstrip(
+        "/"
+    )
+    query = urllib.parse.urlencode({"limit": top, "sort": sort})
+    try:
+        with urllib.request.urlopen(f"{base}/speakers?{query}", timeout=30) as response:
+            page = orjson.loads(response.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise ConfigError(
+            f"no worker answers at {base} ({exc}); start one with `streams worker` or "
+            "`streams demo`, or give --url"
+        ) from exc
+    if as_json:
+        click.echo(orjson.dumps(page, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(speakers_table(page["items"]))
+    shown = len(page["items"])
+    note = " (some workers did not answer)" if page.get("partial") else ""
+    click.echo(f"\n{shown} of {page['total']} speakers{note}")
 
 
 # --- without Kafka -------------------------------------------------------------------------

@@ -70,6 +70,8 @@ class Enricher:
             for e in doc.ents
         )
         statements = tuple(extract_statements(doc, article.article_id, ArticleSpeakers(doc)))
+        if article.url:
+            statements = tuple(s.model_copy(update={"url": article.url}) for s in statements)
         truncated = self.max_statements is not None and len(statements) > self.max_statements
         if truncated:
             log.warning(

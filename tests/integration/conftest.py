@@ -26,6 +26,8 @@ from streams.settings import Settings
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
+#: The session worker accepts POST /articles with this bearer token.
+PUSH_TOKEN = "integration-test-token"
 
 
 def free_port() -> int:
@@ -52,6 +54,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
     env.update({f"STREAMS_{k.upper()}": str(getattr(settings, k)) for k in keys})
+    if settings.push_token is not None:
+        env["STREAMS_PUSH_TOKEN"] = settings.push_token.get_secret_value()
     return env
 
 
@@ -70,6 +74,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         batch_timeout=0.2,
         log_level="info",
         session_timeout=10.0,
+        push_token=PUSH_TOKEN,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,273 @@
+"""The OpenAPI 3.1 description of the worker's HTTP API (served at ``/openapi.json``).
+
+Record schemas come from the same pydantic models as ``schemas/``, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from streams.records import Article, RecentStatement, StanceCounts, Statement
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _json(description: str, ref: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+_QUERY = [
+    {
+        "name": "sort",
+        "in": "query",
+        "schema": {
+            "type": "string",
+            "enum": ["statements", "articles", "name", "last_seen", "first_seen"],
+            "default": "statements",
+        },
+    },
+    {
+        "name": "order",
+        "in": "query",
+        "description": "Default: asc for name, desc otherwise.",
+        "schema": {"type": "string", "enum": ["asc", "desc"]},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 50},
+    },
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {
+        "name": "type",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["person", "org", "place", "group", "unknown"]},
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "description": "Case-insensitive substring of the name or an alias.",
+        "schema": {"type": "string"},
+    },
+]
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The API description as a JSON-ready dict."""
+    _, defs = models_json_schema(
+        [
+            (Article, "validation"),
+            (Statement, "serialization"),
+            (StanceCounts, "serialization"),
+            (RecentStatement, "serialization"),
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    stance_row = {
+        "type": "object",
+        "required": ["target", "favor", "against", "neutral", "total", "net"],
+        "properties": {
+            "target": {"type": "string"},
+            "favor": {"type": "integer"},
+            "against": {"type": "integer"},
+            "neutral": {"type": "integer"},
+            "total": {"type": "integer"},
+            "net": {"type": "number", "minimum": -1, "maximum": 1},
+        },
+    }
+    base = {
+        "id": {"type": "string", "examples": ["person:abbas-araghchi"]},
+        "name": {"type": "string"},
+        "type": {"type": "string", "enum": ["person", "org", "place", "group", "unknown"]},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "statements": {"type": "integer"},
+        "articles": {"type": "integer"},
+        "first_seen": {"type": "string", "format": "date-time"},
+        "last_seen": {"type": "string", "format": "date-time"},
+        "schema_version": {"type": "integer"},
+    }
+    schemas.update(
+        {
+            "Problem": {
+                "type": "object",
+                "required": ["status", "error"],
+                "properties": {"status": {"type": "integer"}, "error": {"type": "string"}},
+            },
+            "StanceRow": stance_row,
+            "SpeakerListItem": {
+                "type": "object",
+                "properties": {
+                    **base,
+                    "top_stances": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/StanceRow"},
+                    },
+                },
+            },
+            "SpeakerPage": {
+                "type": "object",
+                "required": ["total", "offset", "limit", "sort", "order", "items"],
+                "properties": {
+                    "total": {"type": "integer"},
+                    "offset": {"type": "integer"},
+                    "limit": {"type": "integer"},
+                    "sort": {"type": "string"},
+                    "order": {"type": "string"},
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/SpeakerListItem"},
+                    },
+                    "partial": {
+                        "type": "boolean",
+                        "description": "Some worker did not answer; its speakers are missing.",
+                    },
+                    "missing_workers": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "SpeakerDetail": {
+                "type": "object",
+                "properties": {
+                    **base,
+                    "stances": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/StanceRow"},
+                    },
+                    "recent": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/RecentStatement"},
+                    },
+                },
+            },
+            "Accepted": {
+                "type": "object",
+                "required": ["article_id", "topic"],
+                "properties": {"article_id": {"type": "string"}, "topic": {"type": "string"}},
+            },
+        }
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "streams worker API",
+            "version": "1",
+            "description": "Who said what, from a live stream of news: the speakers aggregate, "
+            "a live stream of statements, push ingestion, health and metrics. Any worker "
+            "answers any request.",
+        },
+        "paths": {
+            "/speakers": {
+                "get": {
+                    "summary": "The speakers aggregate, from every worker, sorted and paged.",
+                    "parameters": _QUERY,
+                    "responses": {
+                        "200": _json("A page of speakers.", "SpeakerPage"),
+                        "400": _problem("A bad sort, order, limit or offset."),
+                    },
+                }
+            },
+            "/speakers/{speaker_id}": {
+                "get": {
+                    "summary": "One speaker: summary, stance per target, recent statements.",
+                    "parameters": [
+                        {
+                            "name": "speaker_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("The speaker.", "SpeakerDetail"),
+                        "404": _problem("No such speaker."),
+                    },
+                }
+            },
+            "/statements/stream": {
+                "get": {
+                    "summary": "Server-Sent Events: one `statement` event per new statement.",
+                    "description": "Each event's id is the stream position; reconnecting with "
+                    "it in `Last-Event-ID` (or `last_event_id`) resumes after that event.",
+                    "parameters": [
+                        {
+                            "name": "speaker",
+                            "in": "query",
+                            "description": "Only this speaker id's statements.",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "Last-Event-ID",
+                            "in": "header",
+                            "schema": {"type": "string", "examples": ["0-13.1-5.2-0.3-8"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "An event stream; each `data` is a Statement.",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        },
+                        "503": _problem("Too many streams open on this worker."),
+                    },
+                }
+            },
+            "/articles": {
+                "post": {
+                    "summary": "Push one article to articles.raw (off unless a token is set).",
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Article"}}
+                        },
+                    },
+                    "responses": {
+                        "202": _json("Produced to articles.raw.", "Accepted"),
+                        "400": _problem("The body is not JSON."),
+                        "401": _problem("Missing or wrong bearer token."),
+                        "403": _problem("Push ingestion is off."),
+                        "413": _problem("The body is over STREAMS_PUSH_MAX_BYTES."),
+                        "422": _problem("Not a valid Article."),
+                    },
+                }
+            },
+            "/health": {
+                "get": {
+                    "summary": "Liveness, table recovery and the worker's counters.",
+                    "responses": {"200": {"description": "The worker runs."}},
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus text exposition.",
+                    "responses": {
+                        "200": {
+                            "description": "Counters, latency histogram, consumer lag.",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "The dashboard.",
+                    "responses": {"200": {"description": "An HTML page."}},
+                }
+            },
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

@@ -1,0 +1,103 @@
+"""The dashboard in a real headless browser (Debian's chromium driven by Playwright).
+
+A worker of its own (fresh topics, empty table) serves the page; the seed is replayed while
+the page is open, and its speakers must appear without a reload; a click, and then the
+keyboard, open a speaker's drill-down. The screenshot is kept in
+``.streams/test-artifacts/dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from streams.kafka.clients import ensure_topics
+from streams.settings import Settings
+from streams.sources.replay import replay
+from tests.conftest import ROOT, SEED
+from tests.integration.conftest import Worker, free_port
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = (
+    os.environ.get("STREAMS_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+)
+ARTIFACTS = ROOT / ".streams" / "test-artifacts"
+# a closed network: keep chromium from calling home (see the machine notes in the README)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def dashboard_worker(
+    kafka: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    settings = kafka.model_copy(
+        update={"topic_prefix": "dash.", "app_id": "streams-dash", "web_port": free_port()}
+    )
+    asyncio.run(ensure_topics(settings))
+    worker = Worker(settings, tmp_path_factory.mktemp("dash") / "worker.log").start()
+    try:
+        yield settings
+    finally:
+        worker.stop()
+
+
+def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Settings) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make test` installs Debian's chromium"
+    settings = dashboard_worker
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"http://127.0.0.1:{settings.web_port}/")
+            expect(page.locator("#status")).to_have_text("0 speakers", timeout=15_000)
+            assert page.locator("#speakers tbody tr").count() == 0
+
+            # Playwright's sync API runs a loop in this thread: replay from another one
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, replay(settings, [SEED], progress=False)).result()
+
+            rows = page.locator("#speakers tbody tr")
+            araghchi = page.locator("#speakers tbody button.name", has_text="Abbas Araghchi")
+            expect(araghchi).to_be_visible(timeout=120_000)
+            for name in ("Donald Trump", "Vladimir Putin", "Kremlin"):
+                expect(page.locator("#speakers tbody", has_text=name)).to_be_visible(timeout=60_000)
+            expect(page.locator("#feed li").first).to_be_visible()
+            assert rows.count() >= 5
+
+            araghchi.click()
+            detail = page.locator("#detail")
+            expect(detail).to_be_visible()
+            expect(detail.locator("h2")).to_have_text("Abbas Araghchi")
+            expect(detail.locator("li").first).to_be_visible()  # recent statements
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            # the keyboard alone: Escape closes, Tab reaches a name, Enter opens it
+            page.keyboard.press("Escape")
+            expect(detail).to_be_hidden()
+            trump = page.locator("#speakers tbody button.name", has_text="Donald Trump")
+            trump.focus()
+            page.keyboard.press("Enter")
+            expect(detail.locator("h2")).to_have_text("Donald Trump")
+            assert errors == []
+        finally:
+            browser.close()

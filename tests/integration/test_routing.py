@@ -1,0 +1,55 @@
+"""With two workers, any worker answers any API request (table reads routed to the owner)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from typing import Any
+
+import orjson
+import pytest
+
+from streams.demo import demo_flow
+from streams.settings import Settings
+from tests.conftest import SEED
+from tests.integration.conftest import Worker, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def fetch(port: int, path: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=15) as response:
+            return response.status, orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, orjson.loads(exc.read())
+
+
+def test_two_workers_answer_alike(
+    kafka: Settings, worker: Worker, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    asyncio.run(demo_flow(kafka, SEED, timeout=240))
+    total = fetch(kafka.web_port, "/speakers?limit=1000")[1]["total"]
+    second_settings = kafka.model_copy(update={"web_port": free_port()})
+    second = Worker(second_settings, tmp_path_factory.mktemp("second") / "worker.log").start()
+    ports = (kafka.web_port, second_settings.web_port)
+    try:
+        # the rebalance has settled when each worker owns some speakers and none is shared
+        deadline = time.monotonic() + 120
+        while True:
+            local = [len(fetch(port, "/speakers?local=1")[1]) for port in ports]
+            if all(local) and sum(local) == total:
+                break
+            assert time.monotonic() < deadline, f"no settled assignment: {local} of {total}"
+            time.sleep(1)
+        pages = [fetch(port, "/speakers?limit=1000")[1] for port in ports]
+        ids = [sorted(item["id"] for item in page["items"]) for page in pages]
+        assert ids[0] == ids[1] and len(ids[0]) == total
+        assert not any(page.get("partial") for page in pages)
+        for speaker_id in ids[0]:
+            answers = [fetch(port, f"/speakers/{speaker_id}") for port in ports]
+            assert [status for status, _ in answers] == [200, 200], speaker_id
+            assert answers[0][1] == answers[1][1]
+    finally:
+        second.stop()
