@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser demo test test-failover bench lint unit schemas clean
+.PHONY: install browser demo test test-failover bench soak lint unit schemas clean
 
 # Debian's chromium for the dashboard test (a browser download by Playwright cannot work on a
 # closed network); apt-get runs only when it is missing, through sudo when not root.
@@ -43,6 +43,9 @@ test-failover: install
 
 bench: install
 	$(BIN)/streams bench --workers 1 --workers 2
+
+soak: install
+	$(BIN)/streams bench --soak --out bench-soak.json
 
 unit: install
 	$(BIN)/python -m pytest -q -m "not integration"

@@ -16,10 +16,13 @@ file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,8 @@ from typing import Any
 import orjson
 
 from streams.demo import changelog_topic, collect, result_offsets, start_worker, stop_process
-from streams.kafka.tail import tail
+from streams.errors import BrokerError
+from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.records import Article
 from streams.settings import Settings
@@ -91,23 +95,23 @@ def _words(articles: Sequence[Article]) -> int:
     return sum(len(a.text.split()) for a in articles)
 
 
-def _peak_kib(pid: int) -> int:
-    """VmHWM of a process and its children (the NLP processes), in KiB."""
-    total = 0
+def _proc_kib(pid: int, field: str) -> int:
+    """A /proc status field (``VmHWM``, ``VmRSS``) of a process and its children (the NLP
+    processes), summed, in KiB."""
     pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
     for p in pids:
-        try:
+        with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
-        except OSError:
-            continue
     return total
+
+
+def _peak_kib(pid: int) -> int:
+    return _proc_kib(pid, "VmHWM")
 
 
 async def _read(settings: Settings, topic: str) -> list[dict[str, Any]]:
@@ -137,7 +141,9 @@ def end_to_end(
                 "STREAMS_DATA_DIR": str(workdir / f"{settings.app_id}-{i}"),
             }
             procs.append(start_worker(settings, workdir / f"{settings.app_id}-{i}.log", overrides))
-        time.sleep(8)  # let the workers join the group before the clock starts
+        for i, proc in enumerate(procs):  # spaCy loaded: the web server is up
+            _wait_healthy(proc, settings.web_port + 1 + i)
+        time.sleep(4)  # let the workers join the group before the clock starts
         started = time.monotonic()
         asyncio.run(replay(settings, [path], rate=rate, progress=False))
         asyncio.run(collect(settings, [a.article_id for a in articles], starts, timeout=1800))
@@ -151,6 +157,19 @@ def end_to_end(
     changelog = asyncio.run(_read(settings, changelog_topic(settings)))
     latencies = statement_latencies(raw, enriched, changelog)
     return {"seconds": seconds, "peak_rss_mib": round(peak / 1024, 1), "latencies": latencies}
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BrokerError(f"a bench worker exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise BrokerError(f"a bench worker did not answer on port {port} in {timeout:.0f}s")
 
 
 def run_bench(
@@ -247,4 +266,111 @@ def format_report(report: dict[str, Any]) -> str:
             f"p50 {e2e['latency_p50_s']} s, p95 {e2e['latency_p95_s']} s, "
             f"p99 {e2e['latency_p99_s']} s; peak memory {e2e['peak_rss_mib']} MiB"
         )
+    return "\n".join(lines)
+
+
+def run_soak(
+    settings: Settings, root: Path, n: int, out: Path, *, sample_every: float = 10.0
+) -> dict[str, Any]:
+    """One worker enriching ``n`` articles produced at full speed; samples its memory and its
+    rate every ``sample_every`` seconds while the table grows."""
+    articles = build_corpus(corpus_texts(root), n, "soak")
+    run_id = int(time.time())
+    soak = settings.model_copy(update={"topic_prefix": f"soak{run_id}.", "app_id": f"soak{run_id}"})
+    workdir = settings.data_dir / "bench"
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"{soak.topic_prefix}corpus.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(a.model_dump(mode="json")) + b"\n" for a in articles))
+    enriched_topic = soak.topic("articles.enriched")
+    starts = asyncio.run(result_offsets(soak))[enriched_topic]
+    overrides = {
+        "STREAMS_TOPIC_PREFIX": soak.topic_prefix,
+        "STREAMS_APP_ID": soak.app_id,
+        "STREAMS_WEB_PORT": str(soak.web_port + 1),
+        "STREAMS_DATA_DIR": str(workdir / soak.app_id),
+    }
+    proc = start_worker(soak, workdir / f"{soak.app_id}.log", overrides)
+    samples: list[dict[str, Any]] = []
+    try:
+        _wait_healthy(proc, soak.web_port + 1)
+        time.sleep(4)
+        asyncio.run(replay(soak, [path], progress=False))
+        started = time.monotonic()
+        statements_topic, table_topic = soak.topic("statements"), changelog_topic(soak)
+        base = {
+            t: sum(asyncio.run(end_offsets(soak, t)).values())
+            for t in (statements_topic, table_topic)
+        }
+        while True:
+            time.sleep(sample_every)
+            if proc.poll() is not None:
+                raise BrokerError(f"the soak worker exited with status {proc.returncode}")
+            enriched = sum(asyncio.run(end_offsets(soak, enriched_topic)).values())
+            enriched -= sum(starts.values())
+            published, counted = (
+                sum(asyncio.run(end_offsets(soak, t)).values()) - base[t]
+                for t in (statements_topic, table_topic)
+            )
+            elapsed = time.monotonic() - started
+            previous = samples[-1] if samples else {"seconds": 0.0, "enriched": 0, "counted": 0}
+            window = elapsed - previous["seconds"]
+            samples.append(
+                {
+                    "seconds": round(elapsed, 1),
+                    "enriched": enriched,
+                    "articles_per_s": round((enriched - previous["enriched"]) / window, 1),
+                    "published": published,
+                    "counted": counted,
+                    "counted_per_s": round((counted - previous["counted"]) / window, 1),
+                    "rss_mib": round(_proc_kib(proc.pid, "VmRSS") / 1024, 1),
+                }
+            )
+            if enriched >= n and counted >= published:
+                break
+            if elapsed > 3600:
+                raise BrokerError(f"soak: only {enriched} of {n} articles enriched after an hour")
+    finally:
+        stop_process(proc)
+    # windows while articles were still arriving in full: the last ones are partial
+    full = [s for s in samples if s["enriched"] < n] or samples
+    quarter = max(1, len(full) // 4)
+    first, last = full[:quarter], full[-quarter:]
+
+    def rate(rows: list[dict[str, Any]]) -> float:
+        return statistics.fmean(r["articles_per_s"] for r in rows)
+
+    report = {
+        "articles": n,
+        "seconds": samples[-1]["seconds"],
+        "samples": samples,
+        "rate_first_quarter": round(rate(first), 1),
+        "rate_last_quarter": round(rate(last), 1),
+        "rate_ratio_last_to_first": round(rate(last) / rate(first), 3) if rate(first) else None,
+        "rss_mib_after_first_quarter": first[-1]["rss_mib"],
+        "rss_mib_at_end": samples[-1]["rss_mib"],
+        "rss_growth_mib": round(samples[-1]["rss_mib"] - first[-1]["rss_mib"], 1),
+    }
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def format_soak(report: dict[str, Any]) -> str:
+    lines = [
+        f"soak: {report['articles']} articles through one worker in {report['seconds']} s",
+        "",
+        f"{'seconds':>8}{'enriched':>10}{'articles/s':>12}{'counted':>10}{'counted/s':>11}"
+        f"{'RSS MiB':>10}",
+    ]
+    lines += [
+        f"{s['seconds']:>8}{s['enriched']:>10}{s['articles_per_s']:>12}{s['counted']:>10}"
+        f"{s['counted_per_s']:>11}{s['rss_mib']:>10}"
+        for s in report["samples"]
+    ]
+    lines += [
+        "",
+        f"rate: first quarter {report['rate_first_quarter']}/s, last quarter "
+        f"{report['rate_last_quarter']}/s (ratio {report['rate_ratio_last_to_first']})",
+        f"memory: {report['rss_mib_after_first_quarter']} MiB after the first quarter, "
+        f"{report['rss_mib_at_end']} MiB at the end ({report['rss_growth_mib']:+} MiB)",
+    ]
     return "\n".join(lines)

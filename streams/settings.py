@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     nlp_processes: int = Field(
         1, ge=0, description="Processes running spaCy; 0 runs it in a thread of the worker."
     )
+    enrich_concurrency: int = Field(
+        2,
+        ge=1,
+        description="Batches one worker enriches at once: while spaCy parses one, the worker "
+        "publishes another.",
+    )
     recent_limit: int = Field(20, ge=0, description="Recent statements kept per speaker.")
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."

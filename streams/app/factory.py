@@ -194,7 +194,11 @@ def create_app(settings: Settings) -> StreamsApp:
         registry_table=registry,
         runner=EnrichRunner(settings),
     )
-    app.agent(parts.raw, name="enrich")(enrich_agent(parts))
+    # several actors on one stream: Faust commits an offset only once every event before it
+    # is acknowledged, so at-least-once holds; batches may finish out of order
+    app.agent(parts.raw, name="enrich", concurrency=settings.enrich_concurrency)(
+        enrich_agent(parts)
+    )
     app.agent(parts.statements, name="aggregate")(aggregate_agent(parts))
 
     watchdog = Watchdog(settings.stall_timeout)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,11 @@ _enricher: Enricher | None = None
 def _init(settings_json: str) -> None:
     global _enricher
     _enricher = Enricher.from_settings(Settings.model_validate_json(settings_json))
+
+
+def _ready() -> int:
+    assert _enricher is not None, "worker process not initialised"
+    return os.getpid()
 
 
 def _enrich_encoded(payloads: list[bytes]) -> list[bytes | str]:
@@ -64,6 +71,24 @@ class EnrichRunner:
                 initializer=_init,
                 initargs=(self._settings_json,),
             )
+
+    def warm(self) -> float:
+        """Start the NLP processes and wait until each has loaded the model; returns seconds.
+
+        Called before the worker consumes, so the first batch does not wait for spaCy to load
+        (and a broken model install fails the worker at once, not at its first article).
+        """
+        started = time.monotonic()
+        self.start()
+        assert self._executor is not None
+        count = max(1, self.processes)
+        # the pool starts all its processes at the first submit (spawn), each runs the
+        # initializer (the model load) before any task; waiting on as many tasks as there are
+        # processes returns once the first has loaded, the others following within a moment
+        pids = {f.result() for f in [self._executor.submit(_ready) for _ in range(count)]}
+        seconds = time.monotonic() - started
+        log.info("spaCy loaded in %d process(es) %s in %.1fs", len(pids), sorted(pids), seconds)
+        return seconds
 
     def stop(self) -> None:
         if self._executor is not None:

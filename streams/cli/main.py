@@ -118,6 +118,7 @@ def worker() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
     asyncio.run(ensure_topics(settings))
     parts = create_app(settings)
+    parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
     try:
         faust.Worker(
             parts.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False
@@ -424,16 +425,26 @@ def eval_command(
     show_default=True,
     help="Where the JSON report goes.",
 )
-def bench(n: int, workers: tuple[int, ...], out: Path) -> None:
+@click.option(
+    "--soak",
+    is_flag=True,
+    help="Instead: one worker through 10x the articles, sampling its memory and rate "
+    "every 10 s as the table grows.",
+)
+def bench(n: int, workers: tuple[int, ...], out: Path, soak: bool) -> None:
     """Throughput and latency: bare nlp.pipe, extraction, and end to end through Kafka."""
-    from streams.bench import format_report, run_bench
+    from streams.bench import format_report, format_soak, run_bench, run_soak
     from streams.demo import broker_for
 
     settings = _settings()
     _setup_logging(settings)
     with broker_for(settings):
-        report = run_bench(settings, Path("."), n, workers, out)
-    click.echo(format_report(report))
+        if soak:
+            report = run_soak(settings, Path("."), n * 10, out)
+            click.echo(format_soak(report))
+        else:
+            report = run_bench(settings, Path("."), n, workers, out)
+            click.echo(format_report(report))
     click.echo(f"\nreport written to {out}")
 
 

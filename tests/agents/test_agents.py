@@ -38,6 +38,9 @@ async def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         nlp_processes=0,
         batch_timeout=0.05,
         max_article_chars=50_000,
+        # Faust's test context hands each event to every actor of a concurrent agent (a
+        # real topic hands it to one: checked on the broker), so one actor here
+        enrich_concurrency=1,
     )
     parts = create_app(settings)
     parts.app.finalize()
