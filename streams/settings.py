@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         description="Batches one worker enriches at once: while spaCy parses one, the worker "
         "publishes another.",
     )
+    standby_replicas: int = Field(
+        1,
+        ge=0,
+        description="Standby copies of each table partition kept by other workers, for a "
+        "faster takeover (Faust's table_standby_replicas).",
+    )
     recent_limit: int = Field(20, ge=0, description="Recent statements kept per speaker.")
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."

@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from faust.exceptions import NotReady
 
 from streams.app.aggregate import fold
 from streams.app.deadletter import dead_letter
 from streams.codec import dumps, loads
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
-from streams.records import Article, DeadLetter, SpeakerState, Statement
+from streams.records import Article, DeadLetter, KnownSpeaker, SpeakerState, Statement
 
 if TYPE_CHECKING:
     import faust
@@ -66,11 +68,41 @@ def decode_article(parts: StreamsApp, value: bytes | None, key: bytes | None = N
     return article
 
 
+async def _producer_metadata(parts: StreamsApp) -> None:
+    """Fetch the partitions of the tables' changelogs before anything partitions by key.
+
+    A global table partitions its changelog writes by key, and the table router finds a
+    key's worker the same way, both from the producer's metadata, which knows a topic only
+    after asking for it: on a new deployment the first write (or routed read) would fail.
+    """
+    topics = [
+        table.changelog_topic.get_topic_name()
+        for table in (parts.registry_table, parts.speakers)
+        if hasattr(table, "changelog_topic")  # the agent tests use plain dicts
+    ]
+    try:
+        producer = cast(Any, parts.app.producer)._ensure_producer()  # aiokafka, once started
+    except NotReady:  # Faust's test context runs agents without a producer
+        return
+    for topic in topics:
+        await producer.partitions_for(topic)
+
+
+def _learn(parts: StreamsApp, entry: KnownSpeaker) -> None:
+    """Tell every worker about a speaker; the registry is an aid to matching, so a failed
+    write is logged and the article goes on."""
+    try:
+        parts.registry_table[entry.id] = entry.model_dump(mode="json")
+    except Exception:
+        log.exception("could not write speaker %s to the registry", entry.id)
+
+
 def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
     """``articles.raw`` → ``articles.enriched`` + ``statements`` (+ ``deadletter``)."""
     settings = parts.settings
 
     async def enrich(stream: StreamT[bytes]) -> None:
+        await _producer_metadata(parts)
         async for events in cast("Stream[bytes]", stream).take_events(
             settings.batch_size, within=settings.batch_timeout
         ):
@@ -97,7 +129,7 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 # speakers across articles: match the known ones, publish what is new
                 result, learned = registry.apply(result)
                 for entry in learned:
-                    parts.registry_table[entry.id] = entry.model_dump(mode="json")
+                    _learn(parts, entry)
                 await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
                 for statement in result.statements:
                     await parts.statements.send(

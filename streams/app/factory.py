@@ -21,6 +21,7 @@ from typing import Any, cast
 
 import faust
 
+from streams.app import faust_fixes
 from streams.app.agents import aggregate_agent, enrich_agent
 from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
@@ -131,6 +132,7 @@ def _json_table(
 def create_app(settings: Settings) -> StreamsApp:
     """A configured Faust app with its topics, table and agents; nothing is started."""
     register_faust_codec()
+    faust_fixes.apply()
     app = faust.App(
         settings.app_id,
         broker=_broker_url(settings),
@@ -140,6 +142,7 @@ def create_app(settings: Settings) -> StreamsApp:
         # at least once, with the aggregate deduplicating by statement id (see aggregate.py)
         processing_guarantee="at_least_once",
         topic_partitions=settings.partitions,
+        table_standby_replicas=settings.standby_replicas,
         topic_replication_factor=settings.replication_factor,
         topic_allow_declare=True,
         topic_disable_leader=True,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import ClientError, ClientTimeout, web
 from aiokafka import TopicPartition
+from aiokafka.partitioner import murmur2
 from pydantic import ValidationError
 
 from streams.app.openapi import openapi
@@ -85,18 +86,22 @@ def stance_rows(stances: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
 
 
 def _owned(parts: StreamsApp) -> Callable[[str], bool]:
-    """Whether this worker owns a key's table partition (not just a standby copy of it)."""
+    """Whether this worker owns a key's table partition (not just a standby copy of it).
+
+    The partition is computed as the producer's default partitioner does (murmur2 of the
+    key, Kafka's own), from the configured partition count: the producer's metadata may not
+    know the changelog topic yet right after a start.
+    """
     app = parts.app
     topic = parts.speakers.changelog_topic.get_topic_name()
+    count = parts.settings.partitions
     try:
         actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
-        producer = app.producer
     except (AttributeError, RuntimeError):  # no assignment (a test context): all are ours
         return lambda key: True
 
     def owned(key: str) -> bool:
-        tp = producer.key_partition(topic, key.encode("utf-8"))
-        return tp is None or tp.partition in actives
+        return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % count in actives
 
     return owned
 
