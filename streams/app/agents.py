@@ -6,6 +6,8 @@ partition and offset; the stream goes on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -68,33 +70,29 @@ def decode_article(parts: StreamsApp, value: bytes | None, key: bytes | None = N
     return article
 
 
-async def _producer_metadata(parts: StreamsApp) -> None:
-    """Fetch the partitions of the tables' changelogs before anything partitions by key.
-
-    A global table partitions its changelog writes by key, and the table router finds a
-    key's worker the same way, both from the producer's metadata, which knows a topic only
-    after asking for it: on a new deployment the first write (or routed read) would fail.
-    """
-    topics = [
-        table.changelog_topic.get_topic_name()
-        for table in (parts.registry_table, parts.speakers)
-        if hasattr(table, "changelog_topic")  # the agent tests use plain dicts
-    ]
-    try:
-        producer = cast(Any, parts.app.producer)._ensure_producer()  # aiokafka, once started
-    except NotReady:  # Faust's test context runs agents without a producer
-        return
-    for topic in topics:
-        await producer.partitions_for(topic)
+_background: set[asyncio.Future[Any]] = set()
 
 
 def _learn(parts: StreamsApp, entry: KnownSpeaker) -> None:
-    """Tell every worker about a speaker; the registry is an aid to matching, so a failed
-    write is logged and the article goes on."""
+    """Tell every worker about a speaker.
+
+    The global table partitions its changelog writes by key from the producer's metadata,
+    which knows the changelog topic only once it has asked for it; right after a start the
+    first write can fail. The registry is an aid to matching, so the failure is logged, the
+    metadata fetched in the background, and the article goes on (the speaker is offered to
+    the registry again with its next statement).
+    """
     try:
         parts.registry_table[entry.id] = entry.model_dump(mode="json")
-    except Exception:
-        log.exception("could not write speaker %s to the registry", entry.id)
+    except Exception as exc:
+        log.warning("speaker %s not written to the registry yet: %r", entry.id, exc)
+        changelog = getattr(parts.registry_table, "changelog_topic", None)
+        with contextlib.suppress(NotReady):
+            producer = cast(Any, parts.app.producer)._ensure_producer()
+            if changelog is not None:
+                task = asyncio.ensure_future(producer.partitions_for(changelog.get_topic_name()))
+                _background.add(task)
+                task.add_done_callback(_background.discard)
 
 
 def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
@@ -102,7 +100,6 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
     settings = parts.settings
 
     async def enrich(stream: StreamT[bytes]) -> None:
-        await _producer_metadata(parts)
         async for events in cast("Stream[bytes]", stream).take_events(
             settings.batch_size, within=settings.batch_timeout
         ):
