@@ -78,7 +78,25 @@ def extract_statements(
         found.extend(replace(f, lemma=cue.lemma_) for f in _content(cue, speaker, quotes, used))
     found.extend(_typographic(doc, speakers, quotes, used))
     found.extend(_continuations(text_of(doc), quotes, used, found))
-    return _records(doc, article_id, found)
+    return _records(doc, article_id, _without_embedded_evidence(found))
+
+
+def _without_embedded_evidence(found: Sequence[Found]) -> list[Found]:
+    """Drop reports whose source is a thing, not an agent, and stands inside another statement.
+
+    In "the commissioner says an internal review shows no one leaked the files" or "the city
+    attorney said the advertisement suggests …", the review and the advertisement are part of
+    what the outer speaker claims, not sources the article cites: the article attributes that
+    content to the outer speaker. People, organisations, places and groups named inside
+    someone's statement ("Merrill says Machado promised …", "Xi said China welcomed …") are
+    kept: the article reports their words or positions too.
+    """
+    return [
+        f
+        for f in found
+        if f.speaker.type != "unknown"
+        or not any(other is not f and other.start <= f.speaker.start < other.end for other in found)
+    ]
 
 
 def _typographic(

@@ -206,3 +206,15 @@ def test_an_indefinite_role_is_not_resolved(nlp: Any) -> None:
     text = "Foreign Minister Lena Okafor arrived. A minister said the talks had failed."
     (statement,) = _extract(nlp, text)
     assert statement.speaker.name != "Lena Okafor"
+
+
+def test_a_thing_cited_inside_a_statement_is_not_a_source(nlp: Any) -> None:
+    text = (
+        "The state auditor, Ruth Amsel, said an internal review shows that no records were "
+        "lost. The mayor said residents support the new budget."
+    )
+    found = {(s.speaker.name, s.content) for s in _extract(nlp, text)}
+    assert ("Ruth Amsel", "an internal review shows that no records were lost") in found
+    assert not any(name == "internal review" for name, _ in found)
+    # a group inside a statement still speaks for itself
+    assert ("residents", "the new budget") in found

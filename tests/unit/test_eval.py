@@ -25,7 +25,7 @@ POLNEAR_FLOORS = {
     "content_token_f1": 0.745,
     "content_token_precision": 0.92,
     "span_f1": 0.52,
-    "source_accuracy": 0.865,
+    "source_accuracy": 0.88,
 }
 
 
