@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     app_id: str = Field("streams", description="Faust app id: consumer group, changelog prefix.")
     data_dir: Path = Field(Path(".streams"), description="Project-local state: broker, worker.")
     batch_size: int = Field(16, ge=1, description="Articles per spaCy batch.")
-    batch_timeout: float = Field(0.5, gt=0, description="Seconds to wait to fill a batch.")
+    batch_timeout: float = Field(0.2, gt=0, description="Seconds to wait to fill a batch.")
     nlp_processes: int = Field(
         1, ge=0, description="Processes running spaCy; 0 runs it in a thread of the worker."
     )
