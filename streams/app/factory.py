@@ -129,6 +129,30 @@ def _json_table(
     return table
 
 
+async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int]]:
+    """(end offset, last offset processed) of each stream partition this worker is assigned.
+
+    The end offsets are asked of the broker: Faust's monitor only learns them from fetches,
+    so a worker that fetches nothing at all would look idle instead of stalled. A partition
+    with nothing processed since the worker started counts from its committed offset.
+    Changelogs are left out: table recovery reads them, not the streams.
+    """
+    monitor = app.monitor
+    consumer = cast(Any, app.consumer)
+    assigned = [tp for tp in consumer.assignment() if not tp.topic.endswith("-changelog")]
+    try:
+        ends = dict(await consumer.highwaters(*assigned)) if assigned else {}
+    except Exception as exc:  # the broker is away: fall back on what the fetches saw
+        log.debug("watchdog: end offsets unavailable (%r)", exc)
+        ends = {tp: end for tp, end in monitor.tp_end_offsets.items() if tp in assigned}
+    read = dict(monitor.tp_read_offsets)
+    committed = getattr(consumer, "_committed_offset", {})
+    for tp in assigned:
+        if tp not in read and committed.get(tp) is not None:
+            read[tp] = committed[tp] - 1
+    return ends, read
+
+
 def create_app(settings: Settings) -> StreamsApp:
     """A configured Faust app with its topics, table and agents; nothing is started."""
     register_faust_codec()
@@ -209,15 +233,8 @@ def create_app(settings: Settings) -> StreamsApp:
     @app.timer(interval=settings.watchdog_interval)  # type: ignore[untyped-decorator]
     async def watch() -> None:
         """Report partitions that stall and tables still recovering, with their progress."""
-        monitor = app.monitor
-        # changelogs are read by table recovery, not by streams: the monitor's read
-        # offsets do not cover them
-        sources = {
-            tp: end
-            for tp, end in monitor.tp_end_offsets.items()
-            if not tp.topic.endswith("-changelog")
-        }
-        stalls, stalled = watchdog.check(monitor.tp_read_offsets, sources, app.loop.time())
+        sources, read = await _stream_offsets(app)
+        stalls, stalled = watchdog.check(read, sources, app.loop.time())
         parts.metrics.stalled_partitions = stalled
         for stall in stalls:
             parts.metrics.stalls_reported += 1
