@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from streams.prometheus import exposition
+
 #: Upper bounds (seconds) of the processing-latency histogram's buckets.
 LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -78,14 +80,12 @@ class Metrics:
 
     def prometheus(self) -> str:
         """The counters in the Prometheus text exposition format."""
-        lines = []
+        lines: list[str] = []
 
         def metric(
             name: str, kind: str, help_text: str, samples: Sequence[tuple[str, float]]
         ) -> None:
-            lines.append(f"# HELP streams_{name} {help_text}")
-            lines.append(f"# TYPE streams_{name} {kind}")
-            lines.extend(f"streams_{name}{labels} {value}" for labels, value in samples)
+            lines.extend(exposition(name, kind, help_text, samples))
 
         metric(
             "articles_enriched_total",

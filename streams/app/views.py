@@ -124,11 +124,6 @@ def local_summaries(parts: StreamsApp) -> list[dict[str, Any]]:
     return out
 
 
-def summaries(parts: StreamsApp) -> list[dict[str, Any]]:
-    """This worker's summaries, most statements first (the demo's table)."""
-    return sorted(local_summaries(parts), key=lambda s: (-s["statements"], s["name"]))
-
-
 def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
     sort = query.get("sort", "statements")
     if sort not in SORT_KEYS:

@@ -29,6 +29,7 @@ from streams.ingest.parse import FeedError, FeedItem, parse_feed
 from streams.ingest.seen import SeenLog
 from streams.ingest.text import fragment_text, language, page_text
 from streams.kafka.clients import ensure_topics, producer
+from streams.prometheus import exposition
 from streams.records import Article, utcnow
 from streams.settings import Settings
 
@@ -129,10 +130,7 @@ class IngestMetrics:
                 or [('{reason="no text"}', 0)],
             ),
         ]
-        lines = []
-        for name, kind, help_text, samples in rows:
-            lines += [f"# HELP streams_{name} {help_text}", f"# TYPE streams_{name} {kind}"]
-            lines += [f"streams_{name}{labels} {value}" for labels, value in samples]
+        lines = [line for row in rows for line in exposition(*row)]
         return "\n".join(lines) + "\n"
 
 
@@ -285,8 +283,7 @@ class Ingester:
                 raise _Skip("disallowed by robots.txt") from exc
             if page.content_type not in _PAGE_TYPES:
                 raise _Skip(f"not an HTML page ({page.content_type or 'no content type'})")
-            html = page.body.decode(_charset(page.body), errors="replace")
-            extracted = page_text(html, page.url)
+            extracted = page_text(page.body, page.url)  # trafilatura finds the encoding
             if extracted is not None:
                 text = extracted.text
                 title = title or extracted.title
@@ -318,19 +315,3 @@ def _guid_id(item: FeedItem) -> str | None:
 
 def _clip(value: str | None, limit: int = 1000) -> str | None:
     return value[:limit] if value else value
-
-
-def _charset(body: bytes) -> str:
-    """The page's declared charset, else UTF-8 (trafilatura re-detects from the markup)."""
-    head = body[:2048].lower()
-    marker = head.find(b"charset=")
-    if marker >= 0:
-        raw = head[marker + 8 : marker + 40].strip(b"\"' ")
-        name = raw.split(b'"')[0].split(b"'")[0].split(b";")[0].split(b">")[0].strip()
-        try:
-            codec = name.decode("ascii")
-            "".encode(codec)
-            return codec
-        except (UnicodeDecodeError, LookupError):
-            pass
-    return "utf-8"
