@@ -35,7 +35,7 @@ browser:
 
 test: lint browser
 	$(BIN)/streams broker fetch
-	$(BIN)/python -m pytest -p no:cacheprovider -q -m "not failover"
+	$(BIN)/python -m pytest -p no:cacheprovider -q
 
 test-failover: install
 	$(BIN)/streams broker fetch

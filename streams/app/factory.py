@@ -130,12 +130,14 @@ def _json_table(
 
 
 async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int]]:
-    """(end offset, last offset processed) of each stream partition this worker is assigned.
+    """(end offset, last offset done) of each stream partition this worker is assigned.
 
     The end offsets are asked of the broker: Faust's monitor only learns them from fetches,
-    so a worker that fetches nothing at all would look idle instead of stalled. A partition
-    with nothing processed since the worker started counts from its committed offset.
-    Changelogs are left out: table recovery reads them, not the streams.
+    so a worker that fetches nothing at all would look idle instead of stalled. Progress is
+    the committed offset: a record counts once it is processed and everything before it
+    too, so an agent stuck on a record it has read (a hung call, a stopped NLP process) shows
+    as a stall, which the monitor's read offsets would hide. Changelogs are left out: table
+    recovery reads them, not the streams.
     """
     monitor = app.monitor
     consumer = cast(Any, app.consumer)
@@ -145,12 +147,9 @@ async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int
     except Exception as exc:  # the broker is away: fall back on what the fetches saw
         log.debug("watchdog: end offsets unavailable (%r)", exc)
         ends = {tp: end for tp, end in monitor.tp_end_offsets.items() if tp in assigned}
-    read = dict(monitor.tp_read_offsets)
     committed = getattr(consumer, "_committed_offset", {})
-    for tp in assigned:
-        if tp not in read and committed.get(tp) is not None:
-            read[tp] = committed[tp] - 1
-    return ends, read
+    done = {tp: committed[tp] - 1 for tp in assigned if committed.get(tp) is not None}
+    return ends, done
 
 
 def create_app(settings: Settings) -> StreamsApp:

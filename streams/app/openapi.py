@@ -245,7 +245,13 @@ def openapi() -> dict[str, Any]:
             "/health": {
                 "get": {
                     "summary": "Liveness, table recovery and the worker's counters.",
-                    "responses": {"200": {"description": "The worker runs."}},
+                    "responses": {
+                        "200": {"description": "The worker runs."},
+                        "503": {
+                            "description": "A partition has records waiting and made no "
+                            "progress for STREAMS_STALL_TIMEOUT (status: stalled)."
+                        },
+                    },
                 }
             },
             "/metrics": {

@@ -367,13 +367,17 @@ def register_views(parts: StreamsApp) -> None:
 
     async def health(self: Any, request: web.Request) -> web.Response:
         parts.metrics.lag = consumer_lag(app)
+        # a partition with records waiting and no progress (the watchdog's verdict) makes
+        # the worker unhealthy: a liveness probe restarts it
+        stalled = parts.metrics.stalled_partitions > 0
         return _json(
             {
-                "status": "ok",
+                "status": "stalled" if stalled else "ok",
                 "app": parts.settings.app_id,
                 "in_recovery": bool(app.in_recovery),
                 "metrics": parts.metrics.snapshot(),
-            }
+            },
+            status=503 if stalled else 200,
         )
 
     async def metrics(self: Any, request: web.Request) -> web.Response:

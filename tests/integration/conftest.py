@@ -50,6 +50,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "partitions",
         "session_timeout",
         "batch_timeout",
+        "stall_timeout",
+        "watchdog_interval",
         "log_level",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}

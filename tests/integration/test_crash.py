@@ -1,10 +1,9 @@
 """`kill -9` the worker in the middle of a stream of a few hundred articles and restart it:
 the `speakers` table ends equal to a clean run's, statement for statement.
 
-Not part of `make test` (`make test-failover` runs it): in one run out of three here the
-restarted worker joined its group, restored its tables and then fetched nothing from
-`articles.raw` (no rebalance followed once the killed member's session expired), so the
-stream never finished. The table was right in every run that finished.
+This failed in some runs until two Faust fixes (``streams/app/faust_fixes.py``): a producer
+flush that returned with table writes still buffered, and partitions never committed resumed
+where the fetcher got to instead of their first offset.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Two workers share the partitions; `kill -9` one mid-stream: the other takes over its
 partitions (and their table state) and the table ends complete.
 
-Not part of `make test` (`make test-failover` runs it): with faust-streaming 0.15.3 the
-surviving worker sometimes reports the recovery of a newly assigned table partition done
-without having read its changelog, then rebuilds that partition's counts from empty; the
-statements the killed worker had counted are then missing from the table. It passed in
-three runs out of five here.
+Before the fixes in ``streams/app/faust_fixes.py`` this lost statements in most runs: a
+worker committed input offsets while its table writes were still in the producer's buffer,
+and the survivor resumed partitions the dead worker had never committed after the records it
+had fetched and dropped during recovery, instead of at their first offset.
 """
 
 from __future__ import annotations

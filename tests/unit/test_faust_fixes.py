@@ -1,12 +1,15 @@
-"""The commit-offset fix: Faust must not commit past a message still in flight."""
+"""The Faust fixes: no commit past a message in flight; a flush that waits for every message."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from faust.transport.consumer import Consumer
+from faust.transport.producer import ProducerBuffer
 from intervaltree import IntervalTree
 
 from streams.app import faust_fixes
@@ -72,3 +75,85 @@ def test_a_dropped_head_is_not_committed_past() -> None:
 def test_apply_installs_it() -> None:
     faust_fixes.apply()
     assert Consumer._new_offset is faust_fixes._new_offset
+    assert ProducerBuffer.flush is faust_fixes._flush
+
+
+class SlowChannel:
+    """Hands messages to the "client" slowly, as a producer waiting for metadata does."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.published: list[int] = []
+
+    async def publish_message(self, fut: Any, wait: bool = False) -> None:
+        await asyncio.sleep(self.delay)
+        self.published.append(fut.n)
+
+
+async def flushed_after(flush: Any, delay: float) -> tuple[int, int]:
+    """(messages handed over when ``flush`` returned, messages put)."""
+    faust_fixes.apply()
+    buffer = ProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))  # type: ignore[assignment]
+    channel = SlowChannel(delay)
+    await buffer.start()
+    try:
+        for n in range(3):
+            buffer.put(SimpleNamespace(n=n, message=SimpleNamespace(channel=channel)))  # type: ignore[arg-type]
+        await flush(buffer)
+        handed = len(channel.published)
+        await faust_fixes._flush(buffer)  # drain before stopping
+        return handed, 3
+    finally:
+        await buffer.stop()
+
+
+async def test_faust_flush_returns_with_messages_still_buffered() -> None:
+    handed, put = await flushed_after(faust_fixes._original_flush, delay=0.25)
+    assert handed < put  # a commit after this flush covers table writes not yet sent
+
+
+async def test_the_fixed_flush_waits_for_every_message() -> None:
+    handed, put = await flushed_after(faust_fixes._flush, delay=0.25)
+    assert handed == put
+
+
+class SeekingConsumer:
+    """What ``perform_seek`` reads: committed offsets from the broker, the assignment."""
+
+    def __init__(self, committed: dict[Any, int | None], reset: str = "earliest") -> None:
+        self.committed = committed
+        self._read_offset: dict[Any, int | None] = {}
+        self._committed_offset: dict[Any, int | None] = defaultdict(lambda: None)
+        self.app = SimpleNamespace(
+            conf=SimpleNamespace(consumer_auto_offset_reset=reset),
+            tables=SimpleNamespace(changelog_topics={"app-speakers-changelog"}),
+        )
+        self.to_beginning: list[tuple[str, int]] = []
+        self._thread = SimpleNamespace(seek_to_beginning=self._seek_to_beginning)
+
+    async def seek_to_committed(self) -> dict[Any, int | None]:
+        return self.committed
+
+    def assignment(self) -> set[Any]:
+        return set(self.committed)
+
+    async def _seek_to_beginning(self, *tps: Any) -> None:
+        self.to_beginning.extend((tp.topic, tp.partition) for tp in tps)
+
+
+async def test_partitions_never_committed_go_back_to_their_first_offset() -> None:
+    from faust.types import TP as FaustTP
+
+    committed = {
+        FaustTP("statements", 0): 120,  # committed: aiokafka seeks there itself
+        FaustTP("statements", 1): None,  # never committed: records dropped would be skipped
+        FaustTP("statements", 2): 0,  # committed at 0: aiokafka does not seek either
+        FaustTP("app-speakers-changelog", 1): None,  # recovery reads changelogs itself
+    }
+    consumer = SeekingConsumer(committed)
+    await faust_fixes._perform_seek(consumer)
+    assert sorted(consumer.to_beginning) == [("statements", 1), ("statements", 2)]
+    consumer = SeekingConsumer(committed, reset="latest")
+    await faust_fixes._perform_seek(consumer)
+    assert consumer.to_beginning == []
