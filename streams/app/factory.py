@@ -152,6 +152,44 @@ async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int
     return ends, done
 
 
+async def _reread_missing_heads(
+    app: faust.App, parts: StreamsApp, suspects: dict[Any, int]
+) -> None:
+    """Seek back a partition whose next offset to commit was dropped by the consumer.
+
+    Seen at two watchdog checks in a row with the same offset (and not while a rebalance
+    holds the flow), the records from that offset are read again; what had been processed
+    after the gap is processed twice, which the table's statement ids absorb (see
+    :func:`streams.app.faust_fixes.missing_heads`).
+    """
+    consumer = cast(Any, app.consumer)
+    if app.rebalancing or not consumer.flow_active:
+        suspects.clear()
+        return
+    assigned = consumer.assignment()
+    found = {
+        tp: offset
+        for tp, offset in faust_fixes.missing_heads(consumer).items()
+        if tp in assigned and not tp.topic.endswith("-changelog")
+    }
+    reread = set()
+    for tp, offset in found.items():
+        if suspects.get(tp) == offset:
+            log.warning(
+                "re-reading topic=%s partition=%d from offset %d: the consumer dropped "
+                "records there and moved past them",
+                tp.topic,
+                tp.partition,
+                offset,
+            )
+            await faust_fixes.reread(consumer, tp, offset)
+            parts.metrics.partitions_reread += 1
+            reread.add(tp)
+    # a partition just sought back needs two more sightings before it is sought again
+    suspects.clear()
+    suspects.update({tp: offset for tp, offset in found.items() if tp not in reread})
+
+
 def create_app(settings: Settings) -> StreamsApp:
     """A configured Faust app with its topics, table and agents; nothing is started."""
     register_faust_codec()
@@ -228,6 +266,7 @@ def create_app(settings: Settings) -> StreamsApp:
     app.agent(parts.statements, name="aggregate")(aggregate_agent(parts))
 
     watchdog = Watchdog(settings.stall_timeout)
+    suspects: dict[Any, int] = {}
 
     @app.timer(interval=settings.watchdog_interval)  # type: ignore[untyped-decorator]
     async def watch() -> None:
@@ -246,6 +285,7 @@ def create_app(settings: Settings) -> StreamsApp:
                 stall.waiting,
                 stall.seconds,
             )
+        await _reread_missing_heads(app, parts, suspects)
         recovery = app.tables.recovery  # type: ignore[attr-defined]
         remaining = recovery.active_remaining_total() if recovery.in_recovery else 0
         parts.metrics.recovery_remaining = remaining

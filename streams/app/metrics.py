@@ -53,6 +53,7 @@ class Metrics:
     dead_letters: Counter[str] = field(default_factory=Counter)
     stalled_partitions: int = 0
     stalls_reported: int = 0
+    partitions_reread: int = 0
     recovery_remaining: int = 0
     articles_pushed: int = 0
     latency: Histogram = field(default_factory=Histogram)
@@ -67,6 +68,7 @@ class Metrics:
             "dead_letters": dict(self.dead_letters),
             "stalled_partitions": self.stalled_partitions,
             "stalls_reported": self.stalls_reported,
+            "partitions_reread": self.partitions_reread,
             "recovery_remaining": self.recovery_remaining,
             "articles_pushed": self.articles_pushed,
             "latency_seconds": {
@@ -117,6 +119,12 @@ class Metrics:
             "gauge",
             "Partitions with records waiting and no progress.",
             [("", self.stalled_partitions)],
+        )
+        metric(
+            "partitions_reread_total",
+            "counter",
+            "Partitions sought back to re-read records the consumer dropped.",
+            [("", self.partitions_reread)],
         )
         metric(
             "stalls_reported_total",

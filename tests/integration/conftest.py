@@ -120,6 +120,7 @@ class Worker:
                         return self
             except OSError:
                 time.sleep(0.3)
+        self.stop(signal.SIGKILL)  # never leave a worker behind the test
         raise AssertionError(f"worker did not answer on {url}; see {self.log}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

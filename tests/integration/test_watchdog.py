@@ -62,25 +62,25 @@ def test_a_stalled_partition_is_reported_and_clears(kafka: Settings, tmp_path: P
         }
     )
     worker = Worker(settings, tmp_path / "worker.log").start()
-    assert worker.proc is not None
-    nlp = children(worker.proc.pid)
-    assert nlp, "the worker has no spaCy process"
     try:
+        assert worker.proc is not None
+        nlp = children(worker.proc.pid)
+        assert nlp, "the worker has no spaCy process"
         assert health(settings)[0] == 200
         for pid in nlp:
             os.kill(pid, signal.SIGSTOP)
-        seed = ROOT / "seeds" / "000_c2d9b50d470d0567.txt"
-        asyncio.run(replay(settings, [seed], progress=False))
-        wait_for(lambda: health(settings)[0] == 503, 60, "/health to report the stall")
-        _, body = health(settings)
-        assert body["status"] == "stalled" and body["metrics"]["stalled_partitions"] >= 1
-        log = worker.log.read_text(encoding="utf-8")
-        assert "stalled: topic=stall.articles.raw partition=" in log
-        assert enriched_count(settings) == 0
-    finally:
-        for pid in nlp:
-            os.kill(pid, signal.SIGCONT)
-    try:
+        try:
+            seed = ROOT / "seeds" / "000_c2d9b50d470d0567.txt"
+            asyncio.run(replay(settings, [seed], progress=False))
+            wait_for(lambda: health(settings)[0] == 503, 60, "/health to report the stall")
+            _, body = health(settings)
+            assert body["status"] == "stalled" and body["metrics"]["stalled_partitions"] >= 1
+            log = worker.log.read_text(encoding="utf-8")
+            assert "stalled: topic=stall.articles.raw partition=" in log
+            assert enriched_count(settings) == 0
+        finally:
+            for pid in nlp:
+                os.kill(pid, signal.SIGCONT)
         wait_for(lambda: enriched_count(settings) == 1, 60, "the article to be enriched")
         wait_for(lambda: health(settings)[0] == 200, 30, "/health to clear")
     finally:

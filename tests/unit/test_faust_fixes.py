@@ -72,6 +72,15 @@ def test_a_dropped_head_is_not_committed_past() -> None:
     assert faust_fixes._new_offset(consumer, TP) == 5
 
 
+def test_a_stale_copy_below_the_commit_point_does_not_hold_commits_back() -> None:
+    """Offset 3 was dropped at a rebalance, redelivered, acknowledged and committed; its
+    dropped copy still sits in the weak set of unacked messages until a GC pass."""
+    consumer = FakeConsumer(committed=16, acked=[16, 17, 18], pending=[3])
+    assert faust_fixes._new_offset(consumer, TP) == 19
+    consumer = FakeConsumer(committed=16, acked=[17, 18], pending=[16])
+    assert faust_fixes._new_offset(consumer, TP) is None  # 16 itself is still in flight
+
+
 def test_apply_installs_it() -> None:
     faust_fixes.apply()
     assert Consumer._new_offset is faust_fixes._new_offset
@@ -157,3 +166,15 @@ async def test_partitions_never_committed_go_back_to_their_first_offset() -> Non
     consumer = SeekingConsumer(committed, reset="latest")
     await faust_fixes._perform_seek(consumer)
     assert consumer.to_beginning == []
+
+
+def test_a_dropped_head_with_later_offsets_acknowledged_is_found() -> None:
+    """Offsets 16–39 were dropped at a rebalance and the partition went on from 40."""
+    consumer = FakeConsumer(committed=16, acked=[40, 41, 42], pending=[])
+    assert faust_fixes.missing_heads(consumer) == {TP: 16}
+    # still in an actor's batch: in flight, not missing
+    consumer = FakeConsumer(committed=16, acked=[40, 41], pending=[16, 17])
+    assert faust_fixes.missing_heads(consumer) == {}
+    # nothing missing: the head is the next offset to commit
+    consumer = FakeConsumer(committed=16, acked=[16, 17], pending=[])
+    assert faust_fixes.missing_heads(consumer) == {}
