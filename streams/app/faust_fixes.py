@@ -173,6 +173,14 @@ async def _perform_seek(self: Any) -> None:
         if tp.topic not in changelogs and not self._committed_offset.get(tp)
     ]
     if fresh:
+        # the first offset a commit must cover is the log's start, not the first record this
+        # consumer happened to be handed: Faust also drops, without a seek back, records
+        # fetched for a partition it has paused, and one such record at offset 0 was lost
+        # and committed past in a two-worker benchmark run
+        first = _first_seen(self)
+        for tp, offset in (await self.earliest_offsets(*fresh)).items():
+            if offset is not None and offset >= 0:
+                first[tp] = offset
         await self._thread.seek_to_beginning(
             *(TopicPartition(tp.topic, tp.partition) for tp in fresh)
         )

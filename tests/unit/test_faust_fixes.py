@@ -141,6 +141,9 @@ class SeekingConsumer:
         self.to_beginning: list[tuple[str, int]] = []
         self._thread = SimpleNamespace(seek_to_beginning=self._seek_to_beginning)
 
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        return {tp: 0 for tp in tps}
+
     async def seek_to_committed(self) -> dict[Any, int | None]:
         return self.committed
 
@@ -163,6 +166,17 @@ async def test_partitions_never_committed_go_back_to_their_first_offset() -> Non
     consumer = SeekingConsumer(committed)
     await faust_fixes._perform_seek(consumer)
     assert sorted(consumer.to_beginning) == [("statements", 1), ("statements", 2)]
+    # and a commit must start at the log's start there, whatever record arrives first
+    assert consumer._streams_first_seen == {  # type: ignore[attr-defined]
+        FaustTP("statements", 1): 0,
+        FaustTP("statements", 2): 0,
+    }
+    consumer._acked = defaultdict(list, {FaustTP("statements", 1): [1, 2, 3]})  # type: ignore[attr-defined]
+    consumer._gap = defaultdict(IntervalTree)  # type: ignore[attr-defined]
+    consumer._unacked_messages = set()  # type: ignore[attr-defined]
+    consumer._acked_index = defaultdict(set)  # type: ignore[attr-defined]
+    assert faust_fixes._new_offset(consumer, FaustTP("statements", 1)) is None  # 0 is missing
+    assert faust_fixes.missing_heads(consumer) == {FaustTP("statements", 1): 0}
     consumer = SeekingConsumer(committed, reset="latest")
     await faust_fixes._perform_seek(consumer)
     assert consumer.to_beginning == []
