@@ -129,6 +129,11 @@ def _json_table(
     return table
 
 
+def _stream_partitions(consumer: Any) -> list[Any]:
+    """The partitions assigned to this worker that its streams read (not table changelogs)."""
+    return [tp for tp in consumer.assignment() if not consumer._is_changelog_tp(tp)]
+
+
 async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int]]:
     """(end offset, last offset done) of each stream partition this worker is assigned.
 
@@ -141,7 +146,7 @@ async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int
     """
     monitor = app.monitor
     consumer = cast(Any, app.consumer)
-    assigned = [tp for tp in consumer.assignment() if not tp.topic.endswith("-changelog")]
+    assigned = _stream_partitions(consumer)
     try:
         ends = dict(await consumer.highwaters(*assigned)) if assigned else {}
     except Exception as exc:  # the broker is away: fall back on what the fetches saw
@@ -166,11 +171,9 @@ async def _reread_missing_heads(
     if app.rebalancing or not consumer.flow_active:
         suspects.clear()
         return
-    assigned = consumer.assignment()
+    assigned = set(_stream_partitions(consumer))
     found = {
-        tp: offset
-        for tp, offset in faust_fixes.missing_heads(consumer).items()
-        if tp in assigned and not tp.topic.endswith("-changelog")
+        tp: offset for tp, offset in faust_fixes.missing_heads(consumer).items() if tp in assigned
     }
     reread = set()
     for tp, offset in found.items():
