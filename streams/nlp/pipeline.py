@@ -7,6 +7,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from streams.errors import ConfigError
+from streams.nlp.ruler import index_attribute_ruler
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -47,8 +48,20 @@ def paragraph_sentences(doc: Doc) -> Doc:
 def load_pipeline(model: str, fallback: str | None = None) -> Language:
     """Load ``model`` (a spaCy package name or path), else ``fallback``; cached per process.
 
-    Raises :class:`ConfigError` when neither is installed.
+    The project's pipeline: the paragraph rule before the parser, and the attribute ruler
+    matched through an index (:mod:`.ruler`; the same annotations, less work). Raises
+    :class:`ConfigError` when neither model is installed.
     """
+    nlp = load_stock(model, fallback)
+    if "parser" in nlp.pipe_names:
+        _register()
+        nlp.add_pipe(PARAGRAPHS, before="parser")
+    index_attribute_ruler(nlp)
+    return nlp
+
+
+def load_stock(model: str, fallback: str | None = None) -> Language:
+    """The model as spaCy loads it, nothing changed (the benchmark's reference); not cached."""
     import spacy
 
     for name in (model, fallback):
@@ -60,9 +73,6 @@ def load_pipeline(model: str, fallback: str | None = None) -> Language:
             log.debug("spaCy model %r is not installed", name)
             continue
         log.info("loaded spaCy model %s (%s %s)", name, nlp.meta["name"], nlp.meta["version"])
-        if "parser" in nlp.pipe_names:
-            _register()
-            nlp.add_pipe(PARAGRAPHS, before="parser")
         return nlp
     raise ConfigError(
         f"no spaCy model found: neither {model!r} nor {fallback!r} is installed; "
