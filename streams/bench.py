@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from streams.broker.local import LocalKafka
 from streams.demo import changelog_topic, collect, result_offsets, start_worker, stop_process
 from streams.errors import BrokerError
 from streams.kafka.tail import end_offsets, tail
@@ -117,6 +118,46 @@ def _peak_kib(pid: int) -> int:
     return _proc_kib(pid, "VmHWM")
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _waiting_seconds(pid: int) -> float:
+    """Seconds one process has spent runnable but waiting for a CPU (0 when unknown)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+def cpu_sample(workers: Sequence[int], broker: int | None) -> dict[str, float]:
+    """CPU seconds so far of the workers' event loops, their NLP processes, the broker (when
+    it runs here) and this process (the replay and the collector); ``nlp_waiting``: seconds
+    the NLP processes were ready to run but had no CPU."""
+    nlp = [c for p in workers for c in _children(p)]
+    return {
+        "worker": sum(_cpu_seconds(p) for p in workers),
+        "nlp": sum(_cpu_seconds(c) for c in nlp),
+        "nlp_waiting": sum(_waiting_seconds(c) for c in nlp),
+        "broker": _cpu_seconds(broker) if broker else 0.0,
+        "bench": _cpu_seconds(os.getpid()),
+    }
+
+
 async def _read(settings: Settings, topic: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     await tail(settings, topic, out.append, from_beginning=True, idle_timeout=2.0)
@@ -147,10 +188,14 @@ def end_to_end(
         for i, proc in enumerate(procs):  # spaCy loaded: the web server is up
             _wait_healthy(proc, settings.web_port + 1 + i)
         time.sleep(4)  # let the workers join the group before the clock starts
+        broker = LocalKafka(settings).status().pid
+        pids = [p.pid for p in procs]
+        cpu_before = cpu_sample(pids, broker)
         started = time.monotonic()
         asyncio.run(replay(settings, [path], rate=rate, progress=False))
         asyncio.run(collect(settings, [a.article_id for a in articles], starts, timeout=1800))
         seconds = time.monotonic() - started
+        cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_sample(pids, broker).items()}
         peak = sum(_peak_kib(p.pid) for p in procs)
     finally:
         for proc in procs:
@@ -159,7 +204,12 @@ def end_to_end(
     enriched = asyncio.run(_read(settings, "articles.enriched"))
     changelog = asyncio.run(_read(settings, changelog_topic(settings)))
     latencies = statement_latencies(raw, enriched, changelog)
-    return {"seconds": seconds, "peak_rss_mib": round(peak / 1024, 1), "latencies": latencies}
+    return {
+        "seconds": seconds,
+        "peak_rss_mib": round(peak / 1024, 1),
+        "latencies": latencies,
+        "cpu_seconds": cpu,
+    }
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 180.0) -> None:
@@ -246,6 +296,7 @@ def run_bench(
             "latency_p99_s": round(percentile(lat, 99), 3),
             "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
             "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
+            "cpu_seconds": full["cpu_seconds"],
         }
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
@@ -278,6 +329,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"latency at {e2e['latency_rate_articles_per_s']} articles/s, {count} worker(s): "
             f"p50 {e2e['latency_p50_s']} s, p95 {e2e['latency_p95_s']} s, "
             f"p99 {e2e['latency_p99_s']} s; peak memory {e2e['peak_rss_mib']} MiB"
+        )
+    for count, e2e in report["end_to_end"].items():
+        cpu = e2e.get("cpu_seconds") or {}
+        lines.append(
+            f"CPU seconds at full rate, {count} worker(s), {e2e['seconds']} s: "
+            + ", ".join(f"{name} {value}" for name, value in cpu.items())
         )
     return "\n".join(lines)
 

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         description="Batches one worker enriches at once: while spaCy parses one, the worker "
         "publishes another.",
     )
+    producer_linger: float = Field(
+        0.01,
+        ge=0,
+        description="Seconds the worker's producer waits to batch messages into one request "
+        "(Faust's producer_linger): fewer, larger produce requests cost the worker and the "
+        "broker less CPU.",
+    )
     standby_replicas: int = Field(
         1,
         ge=0,

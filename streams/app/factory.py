@@ -215,6 +215,7 @@ def create_app(settings: Settings) -> StreamsApp:
         consumer_auto_offset_reset="earliest",
         broker_session_timeout=settings.session_timeout,
         producer_max_request_size=MAX_MESSAGE_BYTES,
+        producer_linger=settings.producer_linger,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         web_enabled=True,
         web_bind=settings.web_host,

@@ -7,6 +7,7 @@ Shared by the within-article resolution (:mod:`.speakers`) and the cross-article
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from functools import lru_cache
 from typing import TypeVar
 
 import jellyfish
@@ -36,11 +37,16 @@ def strip_titles(name: str) -> str:
 
 def name_words(name: str) -> list[str]:
     """ASCII, lower-case words of a name, titles dropped: "Mr. Erdoğan" → ["erdogan"]."""
+    return list(_name_words(name))
+
+
+@lru_cache(maxsize=8192)  # each known name is matched again at every later mention
+def _name_words(name: str) -> tuple[str, ...]:
     folded = anyascii(name).lower().replace("-", " ").replace(".", " ")
     words = [w for w in ("".join(c for c in part if c.isalnum()) for part in folded.split()) if w]
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
-    return words
+    return tuple(words)
 
 
 def same_surname(a: str, b: str) -> bool:

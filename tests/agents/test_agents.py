@@ -139,3 +139,12 @@ async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
     assert state.summary.statements == 3
     assert state.summary.articles == 1
     assert set(state.statement_ids) == {"s1", "s2", "s3"}
+
+
+def test_the_producer_lingers_as_configured(tmp_path: Path) -> None:
+    default = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    assert default.app.conf.producer_linger == pytest.approx(0.01)
+    tuned = create_app(
+        Settings(_env_file=None, data_dir=tmp_path, producer_linger=0.05)  # type: ignore[call-arg]
+    )
+    assert tuned.app.conf.producer_linger == pytest.approx(0.05)

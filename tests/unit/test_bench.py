@@ -42,3 +42,19 @@ def test_latency_runs_from_the_article_produce_to_the_counting_table_update() ->
         {"timestamp": 9_000, "value": {"statement_ids": ["s1", "s2", "s3"]}},  # a re-write
     ]
     assert sorted(statement_latencies(raw, enriched, changelog)) == [0.3, 0.4, 0.9]
+
+
+def test_cpu_seconds_count_this_process_work() -> None:
+    import os
+    import time
+
+    from streams.bench import _cpu_seconds, cpu_sample
+
+    before = _cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:  # burn CPU
+        pass
+    assert _cpu_seconds(os.getpid()) - before >= 0.2
+    assert _cpu_seconds(2**22 + 12345) == 0.0  # no such process
+    sample = cpu_sample([os.getpid()], None)
+    assert sample["worker"] >= 0.3 and sample["broker"] == 0.0 and sample["nlp"] >= 0.0
