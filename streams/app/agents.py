@@ -118,6 +118,7 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
             except Exception as exc:  # the executor itself failed: every member is a dead letter
                 log.exception("enrichment batch of %d failed", len(batch))
                 results = [ProcessingError(f"enrichment runner failed: {exc!r}")] * len(batch)
+            parts.metrics.batches_enriched += 1
             registry = parts.registry()
             for (event, article), result in zip(batch, results, strict=True):
                 if isinstance(result, StreamsError):

@@ -48,6 +48,7 @@ class Metrics:
     """Process-local counters (one worker); Prometheus sums them across workers."""
 
     articles_enriched: int = 0
+    batches_enriched: int = 0  # spaCy batches run: articles_enriched / batches = batch fill
     statements_published: int = 0
     statements_counted: int = 0
     dead_letters: Counter[str] = field(default_factory=Counter)
@@ -63,6 +64,7 @@ class Metrics:
     def snapshot(self) -> dict[str, object]:
         return {
             "articles_enriched": self.articles_enriched,
+            "batches_enriched": self.batches_enriched,
             "statements_published": self.statements_published,
             "statements_counted": self.statements_counted,
             "dead_letters": dict(self.dead_letters),
@@ -94,6 +96,12 @@ class Metrics:
             "counter",
             "Articles enriched.",
             [("", self.articles_enriched)],
+        )
+        metric(
+            "batches_enriched_total",
+            "counter",
+            "Batches of articles sent through spaCy (articles / batches: how full they are).",
+            [("", self.batches_enriched)],
         )
         metric(
             "statements_published_total",

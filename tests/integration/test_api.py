@@ -105,7 +105,9 @@ def test_health_and_metrics(kafka: Settings, replayed: Any) -> None:
     status, body, content_type = get(kafka, "/metrics")
     assert status == 200 and content_type.startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(body.decode())}
-    assert families["streams_articles_enriched"].samples[0].value >= 1
+    enriched = families["streams_articles_enriched"].samples[0].value
+    batches = families["streams_batches_enriched"].samples[0].value
+    assert enriched >= 1 and 1 <= batches <= enriched
     latency = families["streams_processing_latency_seconds"]
     assert latency.type == "histogram"
     assert any(s.name.endswith("_count") and s.value >= 1 for s in latency.samples)
