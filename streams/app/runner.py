@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,9 +30,27 @@ BrokenExecutor = (BrokenProcessPool, BrokenThreadPool)
 _enricher: Enricher | None = None
 
 
-def _init(settings_json: str) -> None:
+def _init(settings_json: str, watch_parent: bool = False) -> None:
     global _enricher
+    if watch_parent:
+        _exit_with_parent(os.getppid())
     _enricher = Enricher.from_settings(Settings.model_validate_json(settings_json))
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this NLP process once the worker that started it is gone.
+
+    A worker stopped normally shuts its pool down; one killed (``kill -9``, the OOM killer)
+    leaves no one to do it, and the process would sit on its model's memory for good.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        log.warning("the worker (pid %d) is gone; NLP process %d exits", parent, os.getpid())
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ready() -> int:
@@ -69,7 +88,7 @@ class EnrichRunner:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
                 initializer=_init,
-                initargs=(self._settings_json,),
+                initargs=(self._settings_json, True),
             )
 
     def warm(self) -> float:

@@ -1,8 +1,8 @@
-"""The model's attribute ruler, matched through an index: the same result, a tenth of the work.
+"""The model's attribute ruler, matched through an index: the same result, a fifth of the time.
 
 spaCy's ``attribute_ruler`` maps tags to coarse parts of speech and morphology, with
 exceptions by word and dependency (en_core_web_sm ships 179 rules). Its ``Matcher`` tries
-every rule at every token, and on this project's corpus that was 13 % of the whole pipeline's
+every rule at every token, and on this project's corpus that was 14 % of the whole pipeline's
 time — as much as the dependency parser. Almost every rule is about one token and compares
 its tag, lower-case form, dependency label or "is space" with a value or a set of values;
 :class:`IndexedRuleMatch` looks those rules up by the token's lower-case form and tag, and

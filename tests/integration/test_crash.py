@@ -67,6 +67,18 @@ def replay_in_background(settings: Settings, path: Path, rate: float = 20) -> th
     return thread
 
 
+def nlp_processes(worker: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{worker}/task/{worker}/children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's zombie is reaped by init)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_for_progress(settings: Settings, enriched: int, timeout: float = 120) -> int:
     """Wait until at least ``enriched`` articles came out; returns how many had."""
     deadline = time.monotonic() + timeout
@@ -84,8 +96,15 @@ def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) 
         if crash:
             done_at_kill = wait_for_progress(settings, ARTICLES // 4)
             killed = time.monotonic()
+            assert worker.proc is not None
+            nlp = nlp_processes(worker.proc.pid)
+            assert nlp, "the worker runs spaCy in a process of its own"
             worker.stop(signal.SIGKILL)
             worker.start()
+            deadline = time.monotonic() + 10
+            while any(alive(pid) for pid in nlp):  # orphans exit, not hold their model
+                assert time.monotonic() < deadline, f"NLP processes {nlp} outlived the worker"
+                time.sleep(0.2)
             print(
                 f"killed at {done_at_kill}/{ARTICLES} enriched; worker back and "
                 f"answering after {time.monotonic() - killed:.1f}s"
