@@ -7,7 +7,8 @@ In one run, over a corpus of N articles (distinct ids) built from the project's 
     attribute ruler does the same work through an index, then the extraction);
 (c) end to end through Kafka — replay → enrich → statements → table — from the first
     produce to the last table update, with the worker(s) as subprocesses;
-(a) and (b) take the best of two interleaved runs; then a second end-to-end pass at half of
+(a) and (b) take the best of two interleaved runs, and (a) runs once more at the end to show
+how far the machine's speed drifted meanwhile; then a second end-to-end pass at half of
 (c)'s rate for latency: per statement, from the
 produce of its article (the raw record's timestamp) to the table update that counted it (the
 changelog record's timestamp). Words/s, articles/s, the ratios to (a), latency p50/p95/p99
@@ -249,7 +250,6 @@ def run_bench(
         started = time.perf_counter()
         enricher.enrich(articles)
         extract = min(extract, time.perf_counter() - started)
-    del stock
     report: dict[str, Any] = {
         "articles": n,
         "words": words,
@@ -298,6 +298,11 @@ def run_bench(
             "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
             "cpu_seconds": full["cpu_seconds"],
         }
+    # (a) once more at the end: how far the machine's speed drifted while (c) ran
+    started = time.perf_counter()
+    list(stock.pipe(texts, batch_size=settings.batch_size))
+    again = time.perf_counter() - started
+    report["bare_pipe_after"] = {"seconds": round(again, 2), "words_per_s": round(words / again)}
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
@@ -322,6 +327,12 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"{label:<26}{e2e['words_per_s']:>10}{e2e['articles_per_s']:>12}"
             f"{e2e['ratio_to_bare']:>9.2f}"
+        )
+    after = report.get("bare_pipe_after")
+    if after:
+        lines.append(
+            f"{'(a) again, after (c)':<26}{after['words_per_s']:>10}{'':>12}"
+            f"{bare['seconds'] / after['seconds']:>9.2f}"
         )
     lines.append("")
     for count, e2e in report["end_to_end"].items():

@@ -58,3 +58,42 @@ def test_cpu_seconds_count_this_process_work() -> None:
     assert _cpu_seconds(2**22 + 12345) == 0.0  # no such process
     sample = cpu_sample([os.getpid()], None)
     assert sample["worker"] >= 0.3 and sample["broker"] == 0.0 and sample["nlp"] >= 0.0
+
+
+def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
+    from streams.bench import format_report
+
+    report = {
+        "articles": 10,
+        "words": 1000,
+        "cores": 2,
+        "bare_pipe": {"seconds": 1.0, "words_per_s": 1000, "articles_per_s": 10.0},
+        "extract": {
+            "seconds": 0.8,
+            "words_per_s": 1250,
+            "articles_per_s": 12.5,
+            "ratio_to_bare": 1.25,
+        },
+        "end_to_end": {
+            "1": {
+                "workers": 1,
+                "seconds": 2.0,
+                "words_per_s": 500,
+                "articles_per_s": 5.0,
+                "ratio_to_bare": 0.5,
+                "latency_rate_articles_per_s": 2.5,
+                "latency_p50_s": 0.1,
+                "latency_p95_s": 0.2,
+                "latency_p99_s": 0.3,
+                "peak_rss_mib": 300.0,
+                "cpu_seconds": {"worker": 0.5, "nlp": 1.8, "nlp_waiting": 0.1, "broker": 0.2},
+            }
+        },
+        "bare_pipe_after": {"seconds": 1.25, "words_per_s": 800},
+    }
+    text = format_report(report)
+    assert "(b) extract (no Kafka)" in text and "1.25" in text
+    assert "(c) Kafka, 1 worker(s)" in text and "0.50" in text
+    assert "(a) again, after (c)" in text and "0.80" in text  # 20 % slower by the end
+    assert "p99 0.3 s" in text
+    assert "nlp 1.8, nlp_waiting 0.1, broker 0.2" in text
