@@ -90,6 +90,7 @@ def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
             }
         },
         "bare_pipe_after": {"seconds": 1.25, "words_per_s": 800},
+        "warmup": {"articles": 5, "seconds": 3.0, "cpu_seconds": {"broker": 2.5}},
     }
     text = format_report(report)
     assert "(b) extract (no Kafka)" in text and "1.25" in text
@@ -97,3 +98,4 @@ def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
     assert "(a) again, after (c)" in text and "0.80" in text  # 20 % slower by the end
     assert "p99 0.3 s" in text
     assert "nlp 1.8, nlp_waiting 0.1, broker 0.2" in text
+    assert "warm-up pass (not in the table), 5 articles, 3.0 s: broker 2.5" in text
