@@ -90,14 +90,20 @@ class IndexedRuleMatch:
     """A drop-in for ``AttributeRuler.match``: ``ruler.match = IndexedRuleMatch(ruler)``."""
 
     def __init__(self, ruler: AttributeRuler) -> None:
+        self._ruler = ruler
+        self._build()
+
+    def _build(self) -> None:
         from spacy.matcher import Matcher
 
+        ruler = self._ruler
+        self._size = len(ruler.attrs)
         strings = ruler.vocab.strings
         self._index: dict[str, dict[object, list[_Rule]]] = {a: defaultdict(list) for a in _INDEXED}
         self._always: list[_Rule] = []
         self._rest = Matcher(ruler.vocab, validate=False)
-        self._rest_size = 0
-        self.rules = 0
+        self.rest_patterns = 0
+        self.indexed_patterns = 0
         for number, entry in enumerate(ruler.patterns):
             key = str(number)
             match_id = strings.add(key)
@@ -107,12 +113,12 @@ class IndexedRuleMatch:
                 if not _simple(pattern):
                     rest.append(pattern)
                     continue
-                self.rules += 1
+                self.indexed_patterns += 1
                 rule = _Rule(number, match_id, pattern[0])
                 self._file(rule, pattern[0])
             if rest:
                 self._rest.add(key, rest)
-                self._rest_size += len(rest)
+                self.rest_patterns += len(rest)
 
     def _file(self, rule: _Rule, spec: Mapping[str, Any]) -> None:
         for attr in _INDEXED:
@@ -127,6 +133,8 @@ class IndexedRuleMatch:
         self._always.append(rule)
 
     def __call__(self, doc: Doc) -> list[Match]:
+        if len(self._ruler.attrs) != self._size:  # rules added since: index them too
+            self._build()
         by_lower = self._index["LOWER"]
         by_tag = self._index["TAG"]
         always = self._always
@@ -137,7 +145,7 @@ class IndexedRuleMatch:
                     for rule in candidates:
                         if rule.holds(token):
                             matches.append((rule.number, rule.match_id, token.i, token.i + 1))
-        if self._rest_size:
+        if self.rest_patterns:
             for match_id, start, end in self._rest(doc, allow_missing=True):
                 matches.append((int(doc.vocab.strings[match_id]), match_id, start, end))
         matches.sort()
@@ -157,7 +165,7 @@ def index_attribute_ruler(nlp: Language, name: str = "attribute_ruler") -> bool:
     ruler.match = indexed  # type: ignore[method-assign]
     log.debug(
         "attribute ruler: %d one-token patterns indexed, %d left to the Matcher",
-        indexed.rules,
-        indexed._rest_size,
+        indexed.indexed_patterns,
+        indexed.rest_patterns,
     )
     return True

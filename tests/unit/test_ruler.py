@@ -43,7 +43,9 @@ def texts() -> list[str]:
 def test_the_project_pipeline_uses_the_indexed_match(nlp: Any) -> None:
     match = nlp.get_pipe("attribute_ruler").match
     assert isinstance(match, IndexedRuleMatch)
-    assert match.rules > 150  # nearly all of the model's rules are looked up, not scanned
+    assert (
+        match.indexed_patterns > 150
+    )  # nearly all of the model's rules are looked up, not scanned
 
 
 def test_same_matches_in_the_same_order(nlp: Any, stock: Any) -> None:
@@ -72,3 +74,16 @@ def test_edge_cases_reach_the_rules_left_to_the_matcher(nlp: Any) -> None:
     lemmas = {t.lower_: t.lemma_ for t in doc}
     assert lemmas["nothin'"] == "nothing"  # a regular-expression rule
     assert lemmas["ai"] == "be"  # a two-token rule ("ai" + "n't")
+
+
+def test_rules_added_later_are_matched_too(nlp: Any) -> None:
+    pipeline = spacy.load(nlp.meta["lang"] + "_" + nlp.meta["name"])  # a copy of our own
+    ruler = pipeline.get_pipe("attribute_ruler")
+    indexed = IndexedRuleMatch(ruler)
+    doc = pipeline.make_doc("The zorblat spoke.")
+    for token in doc:
+        token.tag_ = "NN"
+    ruler.add([[{"LOWER": "zorblat"}]], {"LEMMA": "zorb"})
+    new_rule = len(ruler.attrs) - 1
+    assert (new_rule, 1, 2) in {(number, start, end) for number, _, start, end in indexed(doc)}
+    assert indexed(doc) == ruler.match(doc)
