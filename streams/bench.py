@@ -311,6 +311,7 @@ def run_bench(
             "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
             "cpu_seconds": full["cpu_seconds"],
         }
+    report["scaling"] = scaling(report["end_to_end"])
     # (a) once more at the end: how far the machine's speed drifted while (c) ran
     started = time.perf_counter()
     list(stock.pipe(texts, batch_size=settings.batch_size))
@@ -318,6 +319,19 @@ def run_bench(
     report["bare_pipe_after"] = {"seconds": round(again, 2), "words_per_s": round(words / again)}
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def scaling(runs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Scaling efficiency of each worker count against one worker: throughput(k) divided by
+    k times throughput(1) (1.0 is linear); empty without a one-worker run."""
+    one = runs.get("1")
+    if not one:
+        return {}
+    return {
+        count: round(run["articles_per_s"] / (int(count) * one["articles_per_s"]), 3)
+        for count, run in runs.items()
+        if count != "1"
+    }
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -346,6 +360,13 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(
             f"{'(a) again, after (c)':<26}{after['words_per_s']:>10}{'':>12}"
             f"{bare['seconds'] / after['seconds']:>9.2f}"
+        )
+    if report.get("scaling"):
+        lines.append(
+            "scaling efficiency against 1 worker: "
+            + ", ".join(
+                f"{count} workers {value:.2f}" for count, value in report["scaling"].items()
+            )
         )
     lines.append("")
     for count, e2e in report["end_to_end"].items():

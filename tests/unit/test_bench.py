@@ -99,3 +99,15 @@ def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
     assert "p99 0.3 s" in text
     assert "nlp 1.8, nlp_waiting 0.1, broker 0.2" in text
     assert "warm-up pass (not in the table), 5 articles, 3.0 s: broker 2.5" in text
+
+
+def test_scaling_efficiency_is_throughput_over_k_times_one_worker() -> None:
+    from streams.bench import scaling
+
+    runs = {
+        "1": {"articles_per_s": 40.0},
+        "2": {"articles_per_s": 72.0},
+        "8": {"articles_per_s": 256.0},
+    }
+    assert scaling(runs) == {"2": 0.9, "8": 0.8}
+    assert scaling({"2": {"articles_per_s": 72.0}}) == {}
