@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -67,23 +68,72 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     return specs
 
 
-async def ensure_topics(settings: Settings, extra: Sequence[NewTopic] = ()) -> list[str]:
-    """Create the project's topics that do not exist yet; returns the names created."""
+async def ensure_topics(
+    settings: Settings, extra: Sequence[NewTopic] = (), ready_timeout: float = 30.0
+) -> list[str]:
+    """Create the project's topics that do not exist yet, and return once every partition of
+    every one of them has a leader; returns the names created.
+
+    A topic is listed by the broker before all its partitions have leaders. A worker that
+    joins its group in between is assigned only the partitions its metadata shows, and keeps
+    that assignment until its next metadata refresh (five minutes): seen when ``streams demo``
+    and its worker created the topics at the same moment on a fresh broker.
+    """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.broker, **settings.kafka_client_options()
     )
     await admin.start()
     try:
+        specs = [*topic_specs(settings), *extra]
         existing = set(await admin.list_topics())
-        missing = [t for t in [*topic_specs(settings), *extra] if t.name not in existing]
+        missing = [t for t in specs if t.name not in existing]
         if missing:
             # another process may create them between our list and create
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
             log.info("created topics %s", ", ".join(t.name for t in missing))
+        await _until_led(admin, {t.name: t.num_partitions for t in specs}, ready_timeout)
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def _until_led(
+    admin: AIOKafkaAdminClient, partitions: dict[str, int], timeout: float
+) -> None:
+    """Wait until each topic shows its partitions, each with a leader (or log the laggards)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = sorted(
+            set(partitions)
+            - set(led_topics(await admin.describe_topics(list(partitions)), partitions))
+        )
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            log.warning(
+                "topics without a leader for every partition after %.0fs: %s",
+                timeout,
+                ", ".join(waiting),
+            )
+            return
+        await asyncio.sleep(0.2)
+
+
+def led_topics(described: Sequence[dict[str, Any]], partitions: dict[str, int]) -> list[str]:
+    """The topics of a metadata answer that have every expected partition, each with a leader."""
+    out = []
+    for topic in described:
+        name = topic.get("topic")
+        parts = topic.get("partitions") or []
+        if (
+            name in partitions
+            and not topic.get("error_code")
+            and len(parts) >= partitions[name]
+            and all(p.get("leader", -1) >= 0 and not p.get("error_code") for p in parts)
+        ):
+            out.append(name)
+    return out
 
 
 async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:

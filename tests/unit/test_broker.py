@@ -61,3 +61,22 @@ def test_generated_cluster_ids_never_look_like_an_option() -> None:
     assert len(ids) == 2000
     assert not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_a_topic_is_led_when_every_partition_has_a_leader() -> None:
+    from streams.kafka.clients import led_topics
+
+    def topic(name: str, leaders: list[int], error: int = 0) -> dict[str, object]:
+        parts = [
+            {"partition": i, "leader": leader, "error_code": 0} for i, leader in enumerate(leaders)
+        ]
+        return {"topic": name, "error_code": error, "partitions": parts}
+
+    described = [
+        topic("ready", [1, 1, 1, 1]),
+        topic("electing", [1, -1, 1, 1]),  # listed, one partition without a leader yet
+        topic("short", [1, 1]),  # fewer partitions in this broker's metadata than created
+        topic("missing", [], error=3),  # UNKNOWN_TOPIC_OR_PARTITION
+    ]
+    wanted = {"ready": 4, "electing": 4, "short": 4, "missing": 4}
+    assert led_topics(described, wanted) == ["ready"]
