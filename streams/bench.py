@@ -9,12 +9,11 @@ In one run, over a corpus of N articles (distinct ids) built from the project's 
     produce to the last table update, with the worker(s) as subprocesses;
 (a) and (b) take the best of two interleaved runs, and (a) runs once more at the end to show
 how far the machine's speed drifted meanwhile. Before (c), an unmeasured end-to-end pass over
-150 articles warms the broker's JVM up; then a second end-to-end pass at half of
-(c)'s rate for latency: per statement, from the
-produce of its article (the raw record's timestamp) to the table update that counted it (the
-changelog record's timestamp). Words/s, articles/s, the ratios to (a), latency p50/p95/p99
-and the workers' peak memory (VmHWM, NLP processes included) go to the terminal and a JSON
-file.
+150 articles warms the broker's JVM up; after (c), a second end-to-end pass at half of (c)'s
+rate for latency: per statement, from the produce of its article (the raw record's
+timestamp) to the table update that counted it (the changelog record's timestamp). Words/s,
+articles/s, the ratios to (a), latency p50/p95/p99, the workers' peak memory (VmHWM, NLP
+processes included) and the CPU each process used go to the terminal and a JSON file.
 """
 
 from __future__ import annotations
@@ -101,14 +100,18 @@ def _words(articles: Sequence[Article]) -> int:
     return sum(len(a.text.split()) for a in articles)
 
 
+def child_pids(pid: int) -> list[int]:
+    """The process's children (a worker's NLP processes); empty when it is gone."""
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
 def _proc_kib(pid: int, field: str) -> int:
     """A /proc status field (``VmHWM``, ``VmRSS``) of a process and its children (the NLP
     processes), summed, in KiB."""
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     total = 0
-    for p in pids:
+    for p in [pid, *child_pids(pid)]:
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith(f"{field}:"):
@@ -120,7 +123,7 @@ def _peak_kib(pid: int) -> int:
     return _proc_kib(pid, "VmHWM")
 
 
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -140,17 +143,11 @@ def _waiting_seconds(pid: int) -> float:
         return 0.0
 
 
-def _children(pid: int) -> list[int]:
-    with contextlib.suppress(OSError):
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return []
-
-
 def cpu_sample(workers: Sequence[int], broker: int | None) -> dict[str, float]:
     """CPU seconds so far of the workers' event loops, their NLP processes, the broker (when
     it runs here) and this process (the replay and the collector); ``nlp_waiting``: seconds
     the NLP processes were ready to run but had no CPU."""
-    nlp = [c for p in workers for c in _children(p)]
+    nlp = [c for p in workers for c in child_pids(p)]
     return {
         "worker": sum(_cpu_seconds(p) for p in workers),
         "nlp": sum(_cpu_seconds(c) for c in nlp),
@@ -244,14 +241,21 @@ def run_bench(
     texts = [a.text for a in articles]
     for pipeline in (stock, enricher.nlp):  # warm up
         list(pipeline.pipe(texts[:8], batch_size=settings.batch_size))
-    bare = extract = float("inf")
-    for _ in range(rounds):  # best of ``rounds``, interleaved: this machine's speed drifts
+
+    def bare_run() -> float:
         started = time.perf_counter()
         list(stock.pipe(texts, batch_size=settings.batch_size))
-        bare = min(bare, time.perf_counter() - started)
+        return time.perf_counter() - started
+
+    def extract_run() -> float:
         started = time.perf_counter()
         enricher.enrich(articles)
-        extract = min(extract, time.perf_counter() - started)
+        return time.perf_counter() - started
+
+    bare = extract = float("inf")
+    for _ in range(rounds):  # best of ``rounds``, interleaved: this machine's speed drifts
+        bare = min(bare, bare_run())
+        extract = min(extract, extract_run())
     report: dict[str, Any] = {
         "articles": n,
         "words": words,
@@ -312,10 +316,7 @@ def run_bench(
             "cpu_seconds": full["cpu_seconds"],
         }
     report["scaling"] = scaling(report["end_to_end"])
-    # (a) once more at the end: how far the machine's speed drifted while (c) ran
-    started = time.perf_counter()
-    list(stock.pipe(texts, batch_size=settings.batch_size))
-    again = time.perf_counter() - started
+    again = bare_run()  # how far the machine's speed drifted while (c) ran
     report["bare_pipe_after"] = {"seconds": round(again, 2), "words_per_s": round(words / again)}
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
@@ -379,16 +380,18 @@ def format_report(report: dict[str, Any]) -> str:
     if warmup:
         lines.append(
             f"warm-up pass (not in the table), {warmup['articles']} articles, "
-            f"{warmup['seconds']} s: "
-            + ", ".join(f"{name} {value}" for name, value in warmup["cpu_seconds"].items())
+            f"{warmup['seconds']} s: {_cpu_text(warmup['cpu_seconds'])}"
         )
     for count, e2e in report["end_to_end"].items():
-        cpu = e2e.get("cpu_seconds") or {}
         lines.append(
             f"CPU seconds at full rate, {count} worker(s), {e2e['seconds']} s: "
-            + ", ".join(f"{name} {value}" for name, value in cpu.items())
+            f"{_cpu_text(e2e.get('cpu_seconds') or {})}"
         )
     return "\n".join(lines)
+
+
+def _cpu_text(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value}" for name, value in cpu.items())
 
 
 def run_soak(

@@ -171,11 +171,10 @@ async def _perform_seek(self: Any) -> None:
     await _original_perform_seek(self)
     if self.app.conf.consumer_auto_offset_reset != "earliest":
         return
-    changelogs = self.app.tables.changelog_topics
     fresh = [
         tp
         for tp in self.assignment()
-        if tp.topic not in changelogs and not self._committed_offset.get(tp)
+        if not self._is_changelog_tp(tp) and not self._committed_offset.get(tp)
     ]
     if fresh:
         # the first offset a commit must cover is the log's start, not the first record this

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from streams.bench import child_pids
 from streams.demo import collect, result_offsets
 from streams.kafka.tail import end_offsets
 from streams.records import SpeakerState
@@ -67,10 +68,6 @@ def replay_in_background(settings: Settings, path: Path, rate: float = 20) -> th
     return thread
 
 
-def nlp_processes(worker: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{worker}/task/{worker}/children").read_text().split()]
-
-
 def alive(pid: int) -> bool:
     """Running, not a zombie (an orphan's zombie is reaped by init)."""
     try:
@@ -97,7 +94,7 @@ def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) 
             done_at_kill = wait_for_progress(settings, ARTICLES // 4)
             killed = time.monotonic()
             assert worker.proc is not None
-            nlp = nlp_processes(worker.proc.pid)
+            nlp = child_pids(worker.proc.pid)
             assert nlp, "the worker runs spaCy in a process of its own"
             worker.stop(signal.SIGKILL)
             worker.start()

@@ -150,6 +150,9 @@ class SeekingConsumer:
     def assignment(self) -> set[Any]:
         return set(self.committed)
 
+    # Faust's Consumer._is_changelog_tp, over the fake app above
+    _is_changelog_tp = Consumer._is_changelog_tp
+
     async def _seek_to_beginning(self, *tps: Any) -> None:
         self.to_beginning.extend((tp.topic, tp.partition) for tp in tps)
 
