@@ -372,32 +372,62 @@ def schemas(write: bool, directory: Path) -> None:
     help="The project's annotated set.",
 )
 @click.option(
+    "--newsdev",
+    type=click.Path(path_type=Path),
+    default=Path("../shared/data/newsdev"),
+    show_default=True,
+    help="newsdev, annotated independently to ANNOTATION.md (skipped when absent).",
+)
+@click.option(
     "--polnear",
     type=click.Path(path_type=Path),
     default=Path("../shared/data/polnear-dev"),
     show_default=True,
     help="PolNeAR dev split (skipped when absent).",
 )
+@click.option(
+    "--set",
+    "only",
+    type=click.Choice(["annotated", "newsdev", "polnear"]),
+    multiple=True,
+    help="Score only this set (repeat for several); all by default.",
+)
 @click.option("--limit", type=int, default=None, help="Score only the first N PolNeAR articles.")
-@click.option("--problems", is_flag=True, help="List the annotated set's misses and errors.")
+@click.option("--problems", is_flag=True, help="List every set's misses and errors.")
+@click.option("--no-cost", is_flag=True, help="Skip timing the extraction against bare nlp.pipe.")
 def eval_command(
-    as_json: bool, annotated: Path, polnear: Path, limit: int | None, problems: bool
+    as_json: bool,
+    annotated: Path,
+    newsdev: Path,
+    polnear: Path,
+    only: tuple[str, ...],
+    limit: int | None,
+    problems: bool,
+    no_cost: bool,
 ) -> None:
-    """Score the extraction: the annotated set and PolNeAR dev (table, or --json)."""
-    from streams.evaluation.report import format_report, run
+    """Score the extraction on every evaluation set, side by side (table, or --json)."""
+    from streams.evaluation.report import EvalSet, format_problems, format_report, run
     from streams.nlp.enrich import Enricher
 
     settings = _settings()
     _setup_logging(settings)
-    report = run(Enricher.from_settings(settings), annotated, polnear, limit=limit)
-    if not problems and "annotated" in report:
-        report["annotated"].pop("problems", None)
+    sets = [
+        EvalSet("annotated", "annotated", annotated),
+        EvalSet("newsdev", "annotated", newsdev),
+        EvalSet("polnear", "polnear", polnear),
+    ]
+    sets = [s for s in sets if not only or s.name in only]
+    report = run(Enricher.from_settings(settings), sets, limit=limit, measure_cost=not no_cost)
+    listing = format_problems(report, sets) if problems else ""
+    if not problems:
+        for entry in sets:
+            report.get(entry.name, {}).pop("problems", None)
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
         return
-    click.echo(format_report(report))
-    for problem in report.get("annotated", {}).get("problems", []):
-        click.echo(f"  - {problem}")
+    click.echo(format_report(report, sets))
+    if listing:
+        click.echo(listing)
 
 
 @cli.command()

@@ -1,10 +1,12 @@
-"""The project's own annotated set (``tests/annotated``) and its scores.
+"""Sets annotated to ``ANNOTATION.md`` (the project's ``tests/annotated`` and
+``../shared/data/newsdev``), and their scores.
 
 Every article is enriched in order with one shared speaker registry, as ``streams extract``
 does, so that cross-article identity is measured too:
 
 - **statements**: precision, recall and F1; a predicted statement matches a gold one (one to
   one, greedily) when their word tokens overlap by at least half of the larger;
+- **content tokens**: precision, recall and F1 of word tokens, as for PolNeAR;
 - **speaker accuracy**: matched statements whose speaker is the gold person or body (the
   canonical names agree, or the gold name's last word is in the predicted one);
 - **canonical-name rate**: matched statements whose speaker name is exactly the gold
@@ -12,7 +14,12 @@ does, so that cross-article identity is measured too:
 - **splits / merges**: gold speakers spread over more than one ``speaker_id``, and
   ``speaker_id`` values shared by more than one gold speaker, over the whole set;
 - **stance accuracy**: gold (statement, target, polarity) triples whose matched statement
-  has a stance on that target with that polarity (a target not reported counts as neutral).
+  has a stance on that target with that polarity (a target not reported counts as neutral);
+  over the targets of matched statements, and over all gold targets (a missed statement's
+  targets count as wrong).
+
+``problems`` lists every miss: gold statements not found, predicted statements that are not
+gold, wrong or non-canonical speakers, wrong stances, and the split and merged speakers.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streams.evaluation.matching import match
+from streams.evaluation.matching import ContentTokens, excerpt, f1, match, ratio
 from streams.nlp.enrich import Enricher
 from streams.nlp.names import name_words
 from streams.nlp.registry import SpeakerRegistry
@@ -89,67 +96,119 @@ def _match(
     return [(gold[g], predicted[p]) for p, g in pairs]
 
 
-def _f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
+@dataclass
+class _Tally:
+    predicted: int = 0
+    gold: int = 0
+    matched: int = 0
+    speaker_ok: int = 0
+    canonical: int = 0
+    stance_n: int = 0
+    stance_ok: int = 0
+    stance_all: int = 0
+    content: ContentTokens = field(default_factory=ContentTokens)
+    ids_of_gold: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    golds_of_id: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    problems: list[str] = field(default_factory=list)
+
+
+def _polarity_of(statement: Statement, target: str) -> str:
+    """The predicted polarity toward a gold target: a reported target that contains it or
+    that it contains; neutral when none is reported."""
+    target = target.lower()
+    for stance in statement.stances:
+        got = stance.target.lower()
+        if target in got or got in target:
+            return stance.polarity
+    return "neutral"
+
+
+def _score_article(tally: _Tally, article: AnnotatedArticle, result: EnrichedArticle) -> None:
+    name, text = article.name, article.text
+    tally.predicted += len(result.statements)
+    tally.gold += len(article.statements)
+    tally.stance_all += sum(len(g.stance) for g in article.statements)
+    tally.content.add(
+        text,
+        [(s.start, s.end) for s in result.statements],
+        [(g.start, g.end) for g in article.statements],
+    )
+    pairs = _match(text, article.statements, result.statements)
+    tally.matched += len(pairs)
+    for gold, statement in pairs:
+        speaker = statement.speaker
+        tally.ids_of_gold[gold.speaker].add(speaker.id)
+        tally.golds_of_id[speaker.id].add(gold.speaker)
+        if _same_speaker(speaker.name, gold.speaker):
+            tally.speaker_ok += 1
+            if _same_name(speaker.name, gold.speaker):
+                tally.canonical += 1
+            else:
+                tally.problems.append(
+                    f"{name}: name {speaker.name!r} for {gold.speaker!r} ({speaker.mention!r})"
+                )
+        else:
+            tally.problems.append(
+                f"{name}: speaker {speaker.name!r} for {gold.speaker!r} "
+                f"({speaker.mention!r}, cue {statement.cue!r})"
+            )
+        for target, polarity in gold.stance.items():
+            tally.stance_n += 1
+            got = _polarity_of(statement, target)
+            if got == polarity:
+                tally.stance_ok += 1
+            else:
+                reported = ", ".join(f"{s.target}:{s.polarity}" for s in statement.stances)
+                tally.problems.append(
+                    f"{name}: stance {got} for {target!r}:{polarity} (reported: {reported or '-'})"
+                )
+    found = {id(g) for g, _ in pairs}
+    used = {id(s) for _, s in pairs}
+    tally.problems += [
+        f"{name}: missed {g.speaker!r}: {excerpt(text[g.start : g.end])}"
+        for g in article.statements
+        if id(g) not in found
+    ]
+    tally.problems += [
+        f"{name}: spurious {s.speaker.name!r} {s.cue!r} ({s.kind}): {excerpt(s.content)}"
+        for s in result.statements
+        if id(s) not in used
+    ]
 
 
 def evaluate(enricher: Enricher, articles: list[AnnotatedArticle]) -> dict[str, Any]:
     """Scores over ``articles`` (see the module docstring)."""
     registry = SpeakerRegistry()
-    predicted_n = gold_n = matched = speaker_ok = canonical = 0
-    stance_n = stance_ok = 0
-    ids_of_gold: dict[str, set[str]] = defaultdict(set)
-    golds_of_id: dict[str, set[str]] = defaultdict(set)
-    misses: list[str] = []
+    tally = _Tally()
     for article in articles:
         result = enricher.enrich([Article(article_id=article.name, text=article.text)])[0]
         if not isinstance(result, EnrichedArticle):
             raise RuntimeError(f"{article.name}: {result}")
         result, _ = registry.apply(result)
-        predicted_n += len(result.statements)
-        gold_n += len(article.statements)
-        pairs = _match(article.text, article.statements, result.statements)
-        matched += len(pairs)
-        for gold, statement in pairs:
-            speaker = statement.speaker
-            speaker_ok += _same_speaker(speaker.name, gold.speaker)
-            canonical += _same_name(speaker.name, gold.speaker)
-            ids_of_gold[gold.speaker].add(speaker.id)
-            golds_of_id[speaker.id].add(gold.speaker)
-            if not _same_speaker(speaker.name, gold.speaker):
-                misses.append(f"{article.name}: speaker {speaker.name!r} for {gold.speaker!r}")
-            predicted_stances = {s.target.lower(): s.polarity for s in statement.stances}
-            for target, polarity in gold.stance.items():
-                stance_n += 1
-                got = next(
-                    (
-                        p
-                        for t, p in predicted_stances.items()
-                        if target.lower() in t or t in target.lower()
-                    ),
-                    "neutral",
-                )
-                stance_ok += got == polarity
-        found = {id(g) for g, _ in pairs}
-        misses += [
-            f"{article.name}: missed {article.text[g.start : g.end][:60]!r}"
-            for g in article.statements
-            if id(g) not in found
-        ]
-    precision = matched / predicted_n if predicted_n else 0.0
-    recall = matched / gold_n if gold_n else 0.0
+        _score_article(tally, article, result)
+    for gold, ids in sorted(tally.ids_of_gold.items()):
+        if len(ids) > 1:
+            tally.problems.append(f"split: {gold!r} over {sorted(ids)}")
+    for speaker_id, golds in sorted(tally.golds_of_id.items()):
+        if len(golds) > 1:
+            tally.problems.append(f"merge: {speaker_id} for {sorted(golds)}")
+    precision = tally.matched / tally.predicted if tally.predicted else 0.0
+    recall = tally.matched / tally.gold if tally.gold else 0.0
     return {
         "articles": len(articles),
-        "gold_statements": gold_n,
-        "predicted_statements": predicted_n,
+        "gold_statements": tally.gold,
+        "predicted_statements": tally.predicted,
         "statement_precision": round(precision, 4),
         "statement_recall": round(recall, 4),
-        "statement_f1": round(_f1(precision, recall), 4),
-        "speaker_accuracy": round(speaker_ok / matched, 4) if matched else 0.0,
-        "canonical_name_rate": round(canonical / matched, 4) if matched else 0.0,
-        "speaker_splits": sum(len(ids) - 1 for ids in ids_of_gold.values()),
-        "speaker_merges": sum(len(golds) - 1 for golds in golds_of_id.values()),
-        "stance_targets": stance_n,
-        "stance_accuracy": round(stance_ok / stance_n, 4) if stance_n else 0.0,
-        "problems": misses,
+        "statement_f1": round(f1(precision, recall), 4),
+        **tally.content.as_dict(),
+        "speaker_accuracy": ratio(tally.speaker_ok, tally.matched),
+        "canonical_name_rate": ratio(tally.canonical, tally.matched),
+        "speaker_splits": sum(len(ids) - 1 for ids in tally.ids_of_gold.values()),
+        "speaker_merges": sum(len(golds) - 1 for golds in tally.golds_of_id.values()),
+        "stance_targets": tally.stance_n,
+        "stance_accuracy": ratio(tally.stance_ok, tally.stance_n),
+        "stance_targets_all": tally.stance_all,
+        "stance_accuracy_all": ratio(tally.stance_ok, tally.stance_all),
+        "problems": tally.problems,
     }

@@ -19,8 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from streams.evaluation.matching import match, tokens
+from streams.evaluation.matching import ContentTokens, excerpt, f1, match, ratio
 from streams.records import EnrichedArticle, Statement
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -101,59 +102,46 @@ def _overlaps(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> boo
 
 @dataclass
 class Scores:
-    """Counts summed over articles, and the metrics derived from them."""
+    """Counts summed over articles, the metrics derived from them, and the misses."""
 
-    pred_tokens: int = 0
-    pred_tokens_hit: int = 0
-    gold_tokens: int = 0
-    gold_tokens_hit: int = 0
+    content: ContentTokens = field(default_factory=ContentTokens)
     pred_spans: int = 0
     gold_spans: int = 0
     spans_matched: int = 0
     sourced: int = 0
     source_correct: int = 0
     articles: int = 0
+    problems: list[str] = field(default_factory=list)
 
-    @staticmethod
-    def _f1(p: float, r: float) -> float:
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def as_dict(self) -> dict[str, float | int]:
-        tp = self.pred_tokens_hit / self.pred_tokens if self.pred_tokens else 0.0
-        tr = self.gold_tokens_hit / self.gold_tokens if self.gold_tokens else 0.0
+    def as_dict(self) -> dict[str, Any]:
         sp = self.spans_matched / self.pred_spans if self.pred_spans else 0.0
         sr = self.spans_matched / self.gold_spans if self.gold_spans else 0.0
         return {
             "articles": self.articles,
             "gold_attributions": self.gold_spans,
             "predicted_statements": self.pred_spans,
-            "content_token_precision": round(tp, 4),
-            "content_token_recall": round(tr, 4),
-            "content_token_f1": round(self._f1(tp, tr), 4),
+            **self.content.as_dict(),
             "span_precision": round(sp, 4),
             "span_recall": round(sr, 4),
-            "span_f1": round(self._f1(sp, sr), 4),
-            "source_accuracy": round(self.source_correct / self.sourced, 4)
-            if self.sourced
-            else 0.0,
+            "span_f1": round(f1(sp, sr), 4),
+            "source_accuracy": ratio(self.source_correct, self.sourced),
+            "problems": self.problems,
         }
 
 
 def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores) -> None:
-    """Add one article's counts to ``scores``."""
+    """Add one article's counts (and misses) to ``scores``."""
     text = gold.text
     gold_content = [g.content for g in gold.attributions]
-    gold_tokens = tokens(text, [s for spans in gold_content for s in spans])
     pred = [((s.start, s.end),) for s in predicted.statements]
-    pred_tokens = tokens(text, [s for spans in pred for s in spans])
     scores.articles += 1
-    scores.pred_tokens += len(pred_tokens)
-    scores.pred_tokens_hit += len(pred_tokens & gold_tokens)
-    scores.gold_tokens += len(gold_tokens)
-    scores.gold_tokens_hit += len(gold_tokens & pred_tokens)
+    scores.content.add(
+        text, [s for spans in pred for s in spans], [s for spans in gold_content for s in spans]
+    )
     scores.pred_spans += len(pred)
     scores.gold_spans += len(gold_content)
-    scores.spans_matched += len(match(text, pred, gold_content))
+    pairs = match(text, pred, gold_content)
+    scores.spans_matched += len(pairs)
     for statement in predicted.statements:
         span = ((statement.start, statement.end),)
         candidates = [g for g in gold.attributions if g.source and _overlaps(span, g.content)]
@@ -162,6 +150,27 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
         scores.sourced += 1
         if any(_source_matches(statement, g) for g in candidates):
             scores.source_correct += 1
+        else:
+            scores.problems.append(
+                f"{gold.name}: source {statement.speaker.name!r} ({statement.speaker.mention!r}) "
+                f"for {candidates[0].source_text!r}: {excerpt(statement.content)}"
+            )
+    matched_gold = {g for _, g in pairs}
+    matched_pred = {p for p, _ in pairs}
+    scores.problems += [
+        f"{gold.name}: missed {g.source_text!r}: {excerpt(_joined(text, g.content))}"
+        for i, g in enumerate(gold.attributions)
+        if i not in matched_gold
+    ]
+    scores.problems += [
+        f"{gold.name}: spurious {s.speaker.name!r} {s.cue!r}: {excerpt(s.content)}"
+        for i, s in enumerate(predicted.statements)
+        if i not in matched_pred
+    ]
+
+
+def _joined(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    return " … ".join(text[start:end] for start, end in spans)
 
 
 def _source_matches(statement: Statement, gold: GoldAttribution) -> bool:

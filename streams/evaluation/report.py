@@ -1,58 +1,98 @@
-"""``streams eval``: both evaluations, the extraction's cost beside bare spaCy, a table."""
+"""``streams eval``: every evaluation set side by side, with the extraction's cost beside bare
+spaCy.
+
+The sets: the project's own annotated set (``annotated``), ``newsdev`` (30 articles annotated
+independently to ``ANNOTATION.md``: the measure of how the rules generalise) and PolNeAR dev
+(``polnear``, metrics as in BBC Citron). The first two share a format and a scorer
+(:mod:`.annotated`); PolNeAR has its own (:mod:`.polnear`). A set whose data is absent is
+reported as skipped.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from streams.evaluation import annotated, polnear
 from streams.nlp.enrich import Enricher
 from streams.records import Article, EnrichedArticle
 
+SetKind = Literal["annotated", "polnear"]
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSet:
+    """One evaluation set: its name in the report, its format, and where it lies."""
+
+    name: str
+    kind: SetKind
+    path: Path
+
+    def present(self) -> bool:
+        if self.kind == "polnear":
+            return (self.path / "attributions").is_dir()
+        return self.path.is_dir() and any(self.path.glob("*.json"))
+
+
+_TITLES = {
+    "annotated": "project's set",
+    "newsdev": "newsdev",
+    "polnear": "PolNeAR dev",
+}
+
 
 def run(
     enricher: Enricher,
-    annotated_dir: Path | None,
-    polnear_dir: Path | None,
+    sets: list[EvalSet],
     *,
     root: Path = Path("."),
     limit: int | None = None,
     measure_cost: bool = True,
 ) -> dict[str, Any]:
-    """Scores of every evaluation whose data is present; with ``measure_cost``, also the
-    extraction's time beside bare ``nlp.pipe`` on the PolNeAR texts (best of two runs)."""
+    """Scores of every set whose data is present; with ``measure_cost``, also the extraction's
+    time beside bare ``nlp.pipe`` on the PolNeAR texts (best of two runs)."""
     report: dict[str, Any] = {"model": enricher.model}
-    if annotated_dir is not None and annotated_dir.is_dir():
-        report["annotated"] = annotated.evaluate(enricher, annotated.load(annotated_dir, root))
-    if polnear_dir is not None and (polnear_dir / "attributions").is_dir():
-        articles = polnear.load(polnear_dir, limit)
-        texts = [a.text for a in articles]
-        inputs = [Article(article_id=a.name, text=a.text) for a in articles]
-        bare = full = None
-        if measure_cost:
-            bare_runs, full_runs = [], []
-            for _ in range(2):
-                bare_runs.append(
-                    _seconds(lambda: list(enricher.nlp.pipe(texts, batch_size=enricher.batch_size)))
-                )
-                full_runs.append(_seconds(lambda: enricher.enrich(inputs)))
-            bare, full = min(bare_runs), min(full_runs)
-        results = enricher.enrich(inputs)
-        scores = polnear.Scores()
-        for gold, result in zip(articles, results, strict=True):
-            if isinstance(result, EnrichedArticle):
-                polnear.score_article(gold, result, scores)
-        words = sum(len(t.split()) for t in texts)
-        report["polnear"] = {
-            **scores.as_dict(),
-            "words": words,
-            "bare_pipe_seconds": round(bare, 2) if bare else None,
-            "enrich_seconds": round(full, 2) if full else None,
-            "extraction_overhead": round(full / bare - 1, 4) if bare and full else None,
-        }
+    for entry in sets:
+        if not entry.present():
+            continue
+        if entry.kind == "annotated":
+            report[entry.name] = annotated.evaluate(enricher, annotated.load(entry.path, root))
+        else:
+            report[entry.name] = _polnear(enricher, entry.path, limit, measure_cost)
+    report["skipped"] = [entry.name for entry in sets if entry.name not in report]
     return report
+
+
+def _polnear(
+    enricher: Enricher, directory: Path, limit: int | None, measure_cost: bool
+) -> dict[str, Any]:
+    articles = polnear.load(directory, limit)
+    texts = [a.text for a in articles]
+    inputs = [Article(article_id=a.name, text=a.text) for a in articles]
+    bare = full = None
+    if measure_cost:
+        bare_runs, full_runs = [], []
+        for _ in range(2):
+            bare_runs.append(
+                _seconds(lambda: list(enricher.nlp.pipe(texts, batch_size=enricher.batch_size)))
+            )
+            full_runs.append(_seconds(lambda: enricher.enrich(inputs)))
+        bare, full = min(bare_runs), min(full_runs)
+    results = enricher.enrich(inputs)
+    scores = polnear.Scores()
+    for gold, result in zip(articles, results, strict=True):
+        if isinstance(result, EnrichedArticle):
+            polnear.score_article(gold, result, scores)
+    return {
+        **scores.as_dict(),
+        "words": sum(len(t.split()) for t in texts),
+        "bare_pipe_seconds": round(bare, 2) if bare else None,
+        "enrich_seconds": round(full, 2) if full else None,
+        "extraction_overhead": round(full / bare - 1, 4) if bare and full else None,
+    }
 
 
 def _seconds(work: Callable[[], object]) -> float:
@@ -61,47 +101,68 @@ def _seconds(work: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-_ROWS = {
-    "annotated": [
-        ("statement precision", "statement_precision"),
-        ("statement recall", "statement_recall"),
-        ("statement F1", "statement_f1"),
-        ("speaker accuracy", "speaker_accuracy"),
-        ("canonical-name rate", "canonical_name_rate"),
-        ("speaker splits", "speaker_splits"),
-        ("speaker merges", "speaker_merges"),
-        ("stance accuracy", "stance_accuracy"),
-    ],
-    "polnear": [
-        ("content token precision", "content_token_precision"),
-        ("content token recall", "content_token_recall"),
-        ("content token F1", "content_token_f1"),
-        ("span F1", "span_f1"),
-        ("source accuracy", "source_accuracy"),
-        ("extraction cost over bare nlp.pipe", "extraction_overhead"),
-    ],
-}
-_TITLES = {
-    "annotated": "Project annotated set (tests/annotated)",
-    "polnear": "PolNeAR dev (metrics as in BBC Citron)",
-}
+# (row label, key in an annotated-format set, key in PolNeAR's): one measure per row, the
+# same rule on every set where both have it
+_ROWS: list[tuple[str, str | None, str | None]] = [
+    ("articles", "articles", "articles"),
+    ("gold statements", "gold_statements", "gold_attributions"),
+    ("predicted statements", "predicted_statements", "predicted_statements"),
+    ("statement precision", "statement_precision", "span_precision"),
+    ("statement recall", "statement_recall", "span_recall"),
+    ("statement F1", "statement_f1", "span_f1"),
+    ("content token precision", "content_token_precision", "content_token_precision"),
+    ("content token recall", "content_token_recall", "content_token_recall"),
+    ("content token F1", "content_token_f1", "content_token_f1"),
+    ("speaker (source) accuracy", "speaker_accuracy", "source_accuracy"),
+    ("canonical-name rate", "canonical_name_rate", None),
+    ("speaker splits", "speaker_splits", None),
+    ("speaker merges", "speaker_merges", None),
+    ("stance targets (matched statements)", "stance_targets", None),
+    ("stance accuracy (matched statements)", "stance_accuracy", None),
+    ("stance targets (all)", "stance_targets_all", None),
+    ("stance accuracy (all)", "stance_accuracy_all", None),
+    ("extraction cost over bare nlp.pipe", None, "extraction_overhead"),
+]
 
 
-def format_report(report: dict[str, Any]) -> str:
-    """The report as a plain-text table."""
+def _cell(data: dict[str, Any], key: str | None) -> str:
+    value = data.get(key) if key else None
+    if value is None:
+        return "-"
+    if key == "extraction_overhead":
+        return f"{value:+.1%}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def format_report(report: dict[str, Any], sets: list[EvalSet]) -> str:
+    """The report as a plain-text table, one column per set."""
+    shown = [s for s in sets if s.name in report]
     lines = [f"model: {report['model']}"]
-    for section, rows in _ROWS.items():
-        data = report.get(section)
-        lines.append("")
-        if data is None:
-            lines.append(f"{_TITLES[section]}: data not found, skipped")
+    if shown:
+        header = "".join(f"{_TITLES.get(s.name, s.name):>15}" for s in shown)
+        lines.append(f"\n{'':<36}{header}")
+        for label, annotated_key, polnear_key in _ROWS:
+            cells = [
+                _cell(report[s.name], annotated_key if s.kind == "annotated" else polnear_key)
+                for s in shown
+            ]
+            if any(c != "-" for c in cells):
+                lines.append(f"{label:<36}" + "".join(f"{c:>15}" for c in cells))
+    lines += [
+        f"\n{_TITLES.get(s.name, s.name)} ({s.path}): data not found, skipped"
+        for s in sets
+        if s.name not in report
+    ]
+    return "\n".join(lines)
+
+
+def format_problems(report: dict[str, Any], sets: list[EvalSet]) -> str:
+    """Every set's misses, under a heading per set."""
+    lines: list[str] = []
+    for s in sets:
+        problems = report.get(s.name, {}).get("problems")
+        if problems is None:
             continue
-        count = data.get("gold_statements", data.get("gold_attributions"))
-        lines.append(f"{_TITLES[section]}: {data['articles']} articles, {count} gold items")
-        for label, key in rows:
-            value = data.get(key)
-            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
-            if key == "extraction_overhead" and isinstance(value, float):
-                shown = f"{value:+.1%}"
-            lines.append(f"  {label:<36} {shown:>8}")
+        lines.append(f"\n{_TITLES.get(s.name, s.name)}: {len(problems)} problems")
+        lines += [f"  - {problem}" for problem in problems]
     return "\n".join(lines)
