@@ -128,6 +128,12 @@ def _content(
         if q not in used and _overlaps(q, sent) and q.inner_end - q.inner_start > 1
     ]
     complement = _complement(cue)
+    if complement is not None and any(
+        q.inner_start <= complement[0] and complement[1] <= q.inner_end for q in in_sentence
+    ):
+        # the parser hung a clause of the quotation on the cue ("“A. B,” she said" with B as
+        # its complement): what the cue reports is the whole quotation
+        complement = None
     if complement is None and has_complement(cue) and not in_sentence:
         return []
     if complement is not None:

@@ -232,3 +232,19 @@ def test_a_thing_cited_inside_a_statement_is_not_a_source(nlp: Any) -> None:
     assert not any(name == "internal review" for name, _ in found)
     # a group inside a statement still speaks for itself
     assert ("residents", "the new budget") in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "“The river rose overnight. We lost the whole harvest, and nobody came to help,” "
+        "farmer Ana Ruiz said.",
+        "“The bridge is closed. Trucks must go around through the hills,” the mayor said.",
+    ],
+)
+def test_a_quotation_of_several_sentences_is_one_direct_statement(nlp: Any, text: str) -> None:
+    # the parser may hang the quotation's last clause on the cue as its complement: that
+    # clause is part of the quotation, not an indirect statement of its own
+    (statement,) = _extract(nlp, text)
+    assert statement.kind == "direct"
+    assert statement.content.startswith("The ") and statement.content.count(".") == 1
