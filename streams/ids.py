@@ -12,6 +12,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
+from anyascii import anyascii
 from courlan.clean import clean_query
 
 _DIGEST_CHARS = 16
@@ -64,8 +65,7 @@ _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 def slug(name: str) -> str:
     """Accent-folded, lower-case, hyphen-separated ASCII form of a name."""
-    folded = unicodedata.normalize("NFKD", name)
-    ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
+    ascii_only = anyascii(name).lower()  # "Søren Kjærgaard" → "soren-kjaergaard"
     return _NON_SLUG.sub("-", ascii_only).strip("-") or digest("slug", name)
 
 

@@ -6,6 +6,7 @@ Shared by the within-article resolution (:mod:`.speakers`) and the cross-article
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 from typing import TypeVar
@@ -14,6 +15,8 @@ import jellyfish
 from anyascii import anyascii
 from rapidfuzz import fuzz
 
+from streams.nlp.gender import name_gender
+
 #: Honorifics and titles that precede a name; left out of canonical names and name matching.
 TITLES = frozenset({
     "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
@@ -21,6 +24,13 @@ TITLES = frozenset({
     "general", "col", "colonel", "capt", "captain", "lt", "sgt", "adm", "admiral", "president",
     "vice", "prime", "minister", "secretary", "chancellor", "premier", "mayor", "judge",
     "justice", "king", "queen", "prince", "princess", "pope", "sheikh", "ayatollah", "st",
+})  # fmt: skip
+#: Particles of family names ("von der Leyen", "al-Gharbawi", "Dela Cruz", "bin Salman"): part
+#: of the surname, never a given name, and written or dropped, joined or hyphenated, as each
+#: outlet prefers; so they are left out when names are compared.
+PARTICLES = frozenset({
+    "al", "el", "ul", "bin", "ibn", "bint", "abu", "van", "von", "der", "den", "de", "del",
+    "della", "di", "da", "dos", "das", "du", "la", "le", "ter", "ten", "dela", "zu", "y",
 })  # fmt: skip
 K = TypeVar("K", bound=Hashable)
 _NEAR = 85.0
@@ -46,7 +56,8 @@ def _name_words(name: str) -> tuple[str, ...]:
     words = [w for w in ("".join(c for c in part if c.isalnum()) for part in folded.split()) if w]
     while len(words) > 1 and words[0] in TITLES:
         words = words[1:]
-    return tuple(words)
+    core = [w for w in words if w not in PARTICLES]
+    return tuple(core or words)
 
 
 def same_surname(a: str, b: str) -> bool:
@@ -70,10 +81,49 @@ def same_surname(a: str, b: str) -> bool:
 
 
 def same_given_name(a: str, b: str) -> bool:
-    """Given names that can be one person's: equal, near, or one an initial of the other."""
+    """Given names that can be one person's: equal, near in spelling, one an initial of the
+    other, or transliterations of one name ("Mohammed" / "Muhammad", "Yevgeny" / "Evgeny",
+    "Dmitry" / "Dmitri"): the same consonant skeleton, when the names' genders do not differ.
+    """
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
-    return a == b or (a[0] == b[0] and fuzz.ratio(a, b) >= _NEAR)
+    if a == b:
+        return True
+    gender_a, gender_b = name_gender(a), name_gender(b)
+    if gender_a and gender_b and gender_a != gender_b:
+        return False  # "Daniel" and "Danielle", "Eric" and "Erica"
+    if a[0] == b[0] and fuzz.ratio(a, b) >= _NEAR:
+        return True
+    key = given_name_key(a)
+    return len(key) >= 3 and key == given_name_key(b)
+
+
+_VOWELS = frozenset("aeiouy")
+_SPELLINGS = (
+    ("ph", "f"), ("kh", "h"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"), ("z", "s"),
+)  # fmt: skip
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_SILENT_H = re.compile(r"(?<=[aeiouy])h(?![aeiouy])")
+
+
+@lru_cache(maxsize=8192)
+def given_name_key(name: str) -> str:
+    """A transliteration-tolerant key of a folded given name: the consonant skeleton after
+    the spelling alternations that romanisations of one name differ by (ph/f, kh/h, c/k,
+    w/v, z/s, a silent h, a leading y before a vowel), with any initial vowel as "a"."""
+    word = "".join(c for c in name if c.isalpha())
+    if word[:1] == "y" and word[1:2] in "aeiou":
+        word = word[1:]  # Yevgeny / Evgeny, Yusuf / Usuf
+    for old, new in _SPELLINGS:
+        word = word.replace(old, new)
+    word = _SILENT_H.sub("", _SOFT_C.sub("s", word)).replace("c", "k")
+    if not word:
+        return ""
+    key = "a" if word[0] in _VOWELS else word[0]
+    for c in word[1:]:
+        if c not in _VOWELS and c != key[-1]:
+            key += c
+    return key
 
 
 def same_person(words: list[str], known: list[str]) -> bool:

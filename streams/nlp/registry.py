@@ -77,7 +77,7 @@ class SpeakerRegistry:
     def resolve(self, speaker: Speaker) -> Speaker:
         """``speaker`` with the id and name of the known speaker it matches, if any."""
         known = self.match(speaker.name, speaker.type)
-        if known is None or known.id == speaker.id:
+        if known is None or (known.id == speaker.id and known.name == speaker.name):
             return speaker
         return speaker.model_copy(update={"id": known.id, "name": known.name, "type": known.type})
 

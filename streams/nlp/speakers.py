@@ -9,11 +9,14 @@ mislabels repaired where the mention matches a person already named.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
+from streams.nlp.bodies import COMPANY_NOUNS, INSTITUTION_NOUNS, Bodies, is_acronym
 from streams.nlp.doccache import sentence_of
+from streams.nlp.gender import Gender, is_given_name, name_gender, noun_gender, pronoun_gender
 from streams.nlp.names import TITLES, by_bare_name, name_words, same_person, strip_titles
 from streams.records import Speaker, SpeakerType
 
@@ -87,6 +90,7 @@ class Person:
     name: str
     start: int
     roles: frozenset[str] = frozenset()
+    gender: Gender | None = None
 
     @property
     def surname(self) -> str:
@@ -103,6 +107,7 @@ class ArticleSpeakers:
 
     def __post_init__(self) -> None:
         self._ents = list(self.doc.ents)
+        self.bodies = Bodies(self.doc)
         # surnames the tagger labels PERSON somewhere in the article: another mention of the
         # same name that it labels ORG or GPE is the same person (a tagging slip)
         self._person_words = {
@@ -111,9 +116,32 @@ class ArticleSpeakers:
             if ent.label_ == "PERSON" and name_words(ent.text)
         }
         for ent in self._ents:
-            name = strip_titles(_clean(ent.text))
-            if ent.label_ == "PERSON" and len(name.split()) >= 2 and name[0].isupper():
-                self.persons.append(Person(name, ent.start_char, roles_of(ent)))
+            name = person_name(_clean(ent.text))
+            if len(name.split()) >= 2 and name[0].isupper() and self._personal(ent, name):
+                self._add_person(name, ent.start_char, roles_of(ent))
+        # a person's name or surname that the tagger took for an organisation
+        self.bodies.known = [b for b in self.bodies.known if self._known_person(b.name) is None]
+
+    def _personal(self, ent: Span, name: str) -> bool:
+        """Whether an entity names a person: the tagger says so, or (a slip it often makes
+        with foreign names) an ORG whose first word is a given name and whose
+        last is no institution's noun, or whose surname it tags PERSON elsewhere."""
+        if ent.label_ == "PERSON":
+            return True
+        if ent.label_ != "ORG" or not 2 <= len(name.split()) <= 4:
+            return False
+        words = name.split()
+        if any(w.lower() in INSTITUTION_NOUNS or w.lower() in COMPANY_NOUNS for w in words):
+            return False
+        return is_given_name(words[0]) or name_words(name)[-1] in self._person_words
+
+    def _add_person(self, name: str, start: int, roles: frozenset[str] = frozenset()) -> Person:
+        gender = name_gender(name_words(name)[0]) if name_words(name) else None
+        for role in roles:
+            gender = gender or noun_gender(role)
+        person = Person(name, start, roles, gender)
+        self.persons.append(person)
+        return person
 
     def resolve(self, head: Token, *, proper: bool = False) -> Speaker | None:
         """The canonical speaker for a mention headed by ``head``, or None if unresolvable.
@@ -131,21 +159,35 @@ class ArticleSpeakers:
         return speaker
 
     def _antecedent(self, head: Token) -> Speaker | None:
-        subject = self._recent_subject(head)
-        if subject is not None:
-            return _speaker(subject.name, "person", head.text, head.idx, head.idx + len(head))
-        for _, earlier in reversed(self._spoken):
-            if earlier.type == "person" and earlier.start < head.idx:
-                return _speaker(earlier.name, "person", head.text, head.idx, head.idx + len(head))
-        named = [p for p in self.persons if p.start < head.idx]
-        if named:
-            return _speaker(named[-1].name, "person", head.text, head.idx, head.idx + len(head))
-        return None
+        """The person "he" or "she" refers to: the subject of this or the previous sentence,
+        else the latest person who spoke, else the latest named; never one whose gender is
+        known to differ from the pronoun's."""
+        gender = pronoun_gender(head.lower_)
 
-    def _recent_subject(self, head: Token) -> Person | None:
-        """The person named as a subject in this sentence before the pronoun, else in the
-        previous sentence: the preferred antecedent (centering theory's backward-looking
-        center is usually the previous utterance's subject)."""
+        def fits(person: Person | None) -> bool:
+            return person is not None and (person.gender is None or person.gender == gender)
+
+        found = self._recent_subject(head, fits)
+        if found is None:
+            for _, earlier in reversed(self._spoken):
+                if earlier.type == "person" and earlier.start < head.idx:
+                    person = self._known_person(earlier.name) or Person(earlier.name, 0)
+                    if fits(person):
+                        found = person
+                        break
+        if found is None:
+            found = next(
+                (p for p in reversed(self.persons) if p.start < head.idx and fits(p)), None
+            )
+        if found is None:
+            return None
+        return _speaker(found.name, "person", head.text, head.idx, head.idx + len(head))
+
+    def _recent_subject(self, head: Token, fits: Callable[[Person | None], bool]) -> Person | None:
+        """The person named as a subject (or in apposition to one: "Ghana's trade minister,
+        Abena Owusu-Ansah, said") in this sentence before the pronoun, else in the previous
+        sentence: the preferred antecedent (centering theory's backward-looking center is
+        usually the previous utterance's subject)."""
         sentence = sentence_of(head)
         previous_start = (
             sentence_of(self.doc[sentence.start - 1]).start if sentence.start > 0 else 0
@@ -153,8 +195,14 @@ class ArticleSpeakers:
         for ent in reversed(self._ents):
             if ent.end > head.i or ent.start < previous_start:
                 continue
-            if ent.label_ == "PERSON" and ent.root.dep_ in ("nsubj", "nsubjpass"):
-                return self._known_person(strip_titles(_clean(ent.text)))
+            root = ent.root
+            subject = root.dep_ in ("nsubj", "nsubjpass") or (
+                root.dep_ == "appos" and root.head.dep_ in ("nsubj", "nsubjpass")
+            )
+            if subject:
+                person = self._known_person(person_name(_clean(ent.text)))
+                if fits(person):
+                    return person
         return None
 
     def _nominal(self, head: Token, proper: bool = False) -> Speaker | None:
@@ -164,9 +212,16 @@ class ArticleSpeakers:
         span = mention_span(head)
         ent = next((e for e in self._ents if e.start <= head.i < e.end), None)
         start, end = span.start_char, span.end_char
-        if head.pos_ == "PROPN" or proper:
-            text = _clean(ent.text if ent is not None else span.text)
-            person = self._known_person(strip_titles(text))
+        if head.pos_ == "PROPN" or proper or (head.is_upper and is_acronym(head.text)):
+            text = _clean(
+                ent.text if ent is not None else _proper_run(head, span), keep_case=not proper
+            )
+            body = self.bodies.covering(head) or self.bodies.by_name(
+                text, head, single_word=ent is not None and ent.label_ == "ORG"
+            )
+            if body is not None:
+                return _speaker(body.name, "org", span.text, start, end)
+            person = self._known_person(person_name(text))
             if person is not None:
                 return _speaker(person.name, "person", span.text, start, end)
             label = ent.label_ if ent is not None else ""
@@ -177,15 +232,18 @@ class ArticleSpeakers:
             if kind != "person" and 2 <= len(words) <= 4 and words[-1] in self._person_words:
                 kind = "person"
             if kind == "person":
-                text = strip_titles(text)
-            if kind == "person" and len(words) >= 2:
-                self.persons.append(Person(text, start))
+                text = person_name(text)
+            if kind == "person" and len(name_words(text)) >= 2:
+                self._add_person(text, start)
             return _speaker(text, kind, span.text, start, end)
         if head.pos_ == "NOUN":
             person = self._by_role(head)
             if person is not None:  # "the minister", "the Ukrainian president"
                 return _speaker(person.name, "person", span.text, start, end)
-            name = _clean(span.text)
+            body = self.bodies.by_description(head, definite=_definite(head))
+            if body is not None:  # "the department", "the company", "their union", "police"
+                return _speaker(body.name, "org", span.text, start, end)
+            name = group_name(span)
             kind = (
                 "org"
                 if head.lemma_.lower() in _INSTITUTION_NOUNS
@@ -196,11 +254,7 @@ class ArticleSpeakers:
 
     def _by_role(self, head: Token) -> Person | None:
         """The latest person introduced with this role, for a definite role noun phrase."""
-        definite = any(
-            c.dep_ in ("det", "poss") and c.lower_ != "a" and c.lower_ != "an"
-            for c in head.children
-        )
-        if not definite or head.tag_ == "NNS":
+        if not _definite(head) or head.tag_ == "NNS":
             return None
         role = head.lemma_.lower()
         # modifiers must have been part of the introduction, except nationality adjectives
@@ -227,20 +281,69 @@ class ArticleSpeakers:
         return next((p for p in latest_first if p.name == name), None) if name else None
 
 
+def _definite(head: Token) -> bool:
+    return any(
+        c.dep_ in ("det", "poss") and c.lower_ not in ("a", "an", "another", "some", "any")
+        for c in head.children
+    )
+
+
+def person_name(text: str) -> str:
+    """A person's canonical name from a mention: no leading lower-case role words, no
+    possessor ("Ethiopia's Tigist Alemu"), no titles ("farmer Ana Ruiz" → "Ana Ruiz")."""
+    words = text.split()
+    while len(words) > 2 and (not words[0][:1].isupper() or words[0].endswith(("'s", "’s"))):
+        words = words[1:]
+    return strip_titles(" ".join(words))
+
+
+def group_name(span: Span) -> str:
+    """A group or anonymous source by its head phrase, without numbers ("two people familiar
+    with the talks" → "people familiar with the talks")."""
+    words = [t for t in span if not (t.like_num and t.i < span.root.i)]
+    return _clean(span.doc[words[0].i : words[-1].i + 1].text) if words else _clean(span.text)
+
+
+def _proper_run(head: Token, span: Span) -> str:
+    """The run of capitalised words around a proper noun that no entity covers ("polling firm
+    Pulso Ciudadano" → "Pulso Ciudadano"); the mention when the head is not capitalised."""
+    doc = head.doc
+    if not head.text[:1].isupper():
+        return span.text
+    start = head.i
+    while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].text[:1].isupper():
+        start -= 1
+    end = head.i + 1
+    while end < len(doc) and doc[end].pos_ == "PROPN" and doc[end].text[:1].isupper():
+        end += 1
+    return doc[start:end].text
+
+
 def roles_of(ent: Span) -> frozenset[str]:
-    """Role words a person is introduced with: the title before the name ("Foreign Minister
-    Lena Okafor") and the head of an apposition ("Lena Okafor, the foreign minister")."""
+    """Role words a person is introduced with: the title or role before the name ("Foreign
+    Minister Lena Okafor", "coach Sofie Claes"), an apposition on either side ("Lena Okafor,
+    the foreign minister, …"; "Her coach, Dawit Tesfaye, …"), and the verb of a relative
+    clause that names the role's activity ("Dirk Vermeulen, who has coached the side …")."""
     doc = ent.doc
     words: set[str] = set()
     i = ent.start - 1
     while i >= 0 and doc[i].pos_ in ("PROPN", "NOUN", "ADJ") and doc[i].ent_type_ != "PERSON":
         words.add(doc[i].lemma_.lower())
         i -= 1
-    for child in ent.root.children:
-        # an apposition right after the name ("Lena Okafor, the foreign minister, …")
-        if child.dep_ == "appos" and child.pos_ == "NOUN" and child.left_edge.i <= ent.end + 1:
+    root = ent.root
+    appositions = [
+        c
+        for c in root.children
+        if c.dep_ == "appos" and c.pos_ == "NOUN" and c.left_edge.i <= ent.end + 1
+    ]
+    if root.dep_ == "appos" and root.head.pos_ == "NOUN" and root.head.i < ent.start:
+        appositions.append(root.head)  # the name stands in apposition to the role before it
+    for role in appositions:
+        words.add(role.lemma_.lower())
+        words.update(c.lemma_.lower() for c in role.children if c.dep_ in ("amod", "compound"))
+    for child in root.children:
+        if child.dep_ == "relcl" and child.pos_ == "VERB":
             words.add(child.lemma_.lower())
-            words.update(c.lemma_.lower() for c in child.children if c.dep_ in ("amod", "compound"))
     words.update(
         w.lower().rstrip(".") for w in ent.text.split()[:-1] if w.lower().rstrip(".") in TITLES
     )
@@ -268,18 +371,23 @@ def mention_span(head: Token) -> Span:
     right = head.i
     if head.pos_ == "NOUN":
         for child in head.rights:
-            if child.dep_ not in ("amod", "prep") or child.i != right + 1:
+            if child.dep_ not in ("amod", "prep") or child.i != right + 1 or _temporal(child):
                 break
             right = child.right_edge.i
     return doc[left : right + 1]
 
 
-def _clean(name: str) -> str:
+def _temporal(phrase: Token) -> bool:
+    """ "on Monday", "last week": a time phrase, never part of a speaker's mention."""
+    return any(t.ent_type_ in ("DATE", "TIME") for t in phrase.subtree)
+
+
+def _clean(name: str, *, keep_case: bool = True) -> str:
     name = " ".join(name.split())
     for article in ("the ", "The "):
         if name.startswith(article) and len(name) > len(article):
             name = name[len(article) :]  # "the foreign ministry" → "foreign ministry"
-    if name.isupper() and len(name) > 3:
+    if not keep_case and name.isupper() and len(name) > 3:
         name = name.title()  # transcripts print speakers in capitals: "PENCE"
     for suffix in ("’s", "'s"):
         if name.endswith(suffix):

@@ -29,6 +29,16 @@ def _registry(*names: str) -> SpeakerRegistry:
         ("Volodymyr Zelensky", "Zelenskiy", "Volodymyr Zelensky"),
         ("Xi Jinping", "Xi", "Xi Jinping"),
         ("Barack Obama", "Mr. Obama", "Barack Obama"),
+        # given names transliterated differently, with and without diacritics
+        ("Mohammed Yusuf Bello", "Muhammad Yusuf Bello", "Mohammed Yusuf Bello"),
+        ("Dmitry Orlov", "Dmitri Orlov", "Dmitry Orlov"),
+        ("Yevgeny Sokolov", "Evgeny Sokolov", "Yevgeny Sokolov"),
+        ("Søren Holm", "Soren Holm", "Søren Holm"),
+        ("Aleksandr Petrov", "Alexander Petrov", "Aleksandr Petrov"),
+        # name particles written or dropped, joined or not
+        ("Hasan al-Masri", "Hassan el-Masri", "Hasan al-Masri"),
+        ("Hasan al-Masri", "Al-Masri", "Hasan al-Masri"),
+        ("Maria Dela Paz", "Dela Paz", "Maria Dela Paz"),
     ],
 )
 def test_variants_resolve_to_the_known_speaker(known: str, seen: str, expected: str) -> None:
@@ -45,6 +55,8 @@ def test_variants_resolve_to_the_known_speaker(known: str, seen: str, expected: 
         (("Hillary Clinton",), "Bill Clinton"),
         (("Hillary Clinton", "Bill Clinton"), "Clinton"),  # a bare surname, ambiguous
         (("Donald Trump",), "Melania Trump"),
+        (("Daniel Moreau",), "Danielle Moreau"),  # one skeleton, but a man's and a woman's name
+        (("Grace Adebayo",), "Emeka Adebayo"),
     ],
 )
 def test_namesakes_stay_apart(known: tuple[str, ...], seen: str) -> None:
