@@ -25,16 +25,18 @@ from streams.nlp.cues import (
     SUBJECT_DEPS,
     adjacent_phrase,
     call_on,
+    charge,
     cue_label,
     find_cues,
     has_complement,
     object_content,
     quotes_of,
     speaker_head,
+    topic,
 )
 from streams.nlp.doccache import sentence_of, text_of
 from streams.nlp.layout import signed_quotes, transcript_turns
-from streams.nlp.lexicon import NEEDS_COMPLEMENT, verb_class
+from streams.nlp.lexicon import MENTAL_STATES, NEEDS_COMPLEMENT, verb_class
 from streams.nlp.quotes import Quote
 from streams.nlp.speakers import ArticleSpeakers
 from streams.nlp.stance import stances_for
@@ -87,14 +89,15 @@ def _without_embedded_evidence(found: Sequence[Found]) -> list[Found]:
     In "the commissioner says an internal review shows no one leaked the files" or "the city
     attorney said the advertisement suggests …", the review and the advertisement are part of
     what the outer speaker claims, not sources the article cites: the article attributes that
-    content to the outer speaker. People, organisations, places and groups named inside
+    content to the outer speaker. So is a state of mind inside a statement ("she said she
+    expected costs to fall"). People, organisations, places and groups named inside
     someone's statement ("Merrill says Machado promised …", "Xi said China welcomed …") are
     kept: the article reports their words or positions too.
     """
     return [
         f
         for f in found
-        if f.speaker.type != "unknown"
+        if (f.speaker.type != "unknown" and f.lemma not in MENTAL_STATES)
         or not any(other is not f and other.start <= f.speaker.start < other.end for other in found)
     ]
 
@@ -163,15 +166,25 @@ def _content(
 
 
 def _that_clause_of_object(cue: Token) -> tuple[int, int] | None:
-    """ "told a briefing that …", parsed with the clause on the object: the clause."""
-    for obj in cue.children:
-        if obj.dep_ not in ("dobj", "dative"):
-            continue
-        for clause in obj.rights:
-            if clause.dep_ in ("acl", "relcl", "ccomp") and any(
-                c.dep_ == "mark" and c.lower_ == "that" for c in clause.children
-            ):
-                return _trimmed(cue.doc[clause.left_edge.i : clause.right_edge.i + 1])
+    """ "told a briefing that …", "told analysts on a call that she expected …": a clause
+    the parser hung on the addressee, or on a noun after it, as a relative clause. A clause
+    opened by "that" with a subject of its own (no gap, so no relative clause) is what was
+    said."""
+    nouns = [c for c in cue.children if c.dep_ in ("dobj", "dative")]
+    for prep in (c for c in cue.children if c.dep_ == "prep"):
+        nouns += [c for c in prep.children if c.dep_ == "pobj"]
+    for noun in nouns:
+        for clause in noun.rights:
+            if clause.dep_ not in ("acl", "relcl", "ccomp"):
+                continue
+            first = clause.doc[clause.left_edge.i]
+            marked = any(c.dep_ == "mark" and c.lower_ == "that" for c in clause.children)
+            own_subject = any(
+                c.dep_ in ("nsubj", "nsubjpass") and c.lower_ != "that" for c in clause.children
+            )
+            if marked or (first.lower_ == "that" and own_subject):
+                start = first.i + 1 if first.lower_ == "that" else first.i
+                return _trimmed(clause.doc[start : clause.right_edge.i + 1])
     return None
 
 
@@ -219,6 +232,13 @@ def _complement(cue: Token) -> tuple[int, int] | None:
         else:
             rest = doc[sent.start : phrase.start]
         return _trimmed(rest)
+    charged = charge(cue)
+    if charged is not None:  # "accused the party of using …": addressee and charge
+        obj, prep = charged
+        return _trimmed(doc[obj.left_edge.i : prep.right_edge.i + 1])
+    about = topic(cue)
+    if about is not None:  # "warned of landslides …", "called for a ceasefire"
+        return _trimmed(doc[about.i + 1 : max(about.right_edge.i, cue.right_edge.i) + 1])
     for child in cue.children:
         if child.dep_ in ("ccomp", "xcomp") or call_on(cue, child) or object_content(cue, child):
             first = child.i + 1 if child.dep_ == "prep" else child.left_edge.i
@@ -227,7 +247,10 @@ def _complement(cue: Token) -> tuple[int, int] | None:
                 xcomp = [c for c in cue.children if c.dep_ == "xcomp" and c.i > child.i]
                 last = max([last, *(c.right_edge.i for c in xcomp)])
             span = doc[first : _before_other_reports(child, last) + 1]
-            if (span and span[0].tag_ in _WH_WORDS) or (span and span[0].lower_ == "whether"):
+            if span and (
+                (span[0].tag_ in _WH_WORDS and span[0].lower_ != "that")
+                or span[0].lower_ == "whether"
+            ):
                 return None  # "did not say what topics were discussed": a question, not a claim
             return _trimmed(span)
     return None

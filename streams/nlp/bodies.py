@@ -42,7 +42,7 @@ INSTITUTION_NOUNS = frozenset({
 })  # fmt: skip
 #: Nouns that describe a business: "the company said" refers to the latest such body.
 COMPANY_NOUNS = frozenset({
-    "company", "firm", "group", "business", "corporation", "conglomerate", "giant", "startup",
+    "company", "firm", "business", "corporation", "conglomerate", "giant", "startup",
     "retailer", "lender", "bank", "insurer", "carrier", "airline", "operator", "producer",
     "manufacturer", "supplier", "developer", "publisher", "broadcaster", "miner", "chain",
     "brand", "maker", "owner", "buyer", "seller", "exporter", "importer", "club", "side",

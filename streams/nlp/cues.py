@@ -45,7 +45,14 @@ _NON_SPEAKERS = frozenset(
         "nobody",
     }
 )
-_OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce"})
+_OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce", "praise", "criticize"})
+#: "accused X of Y", "criticised X for Y", "thanked X for Y": the addressee and the charge
+#: (or the credit) together are what was said
+_CHARGE_PREPS = {"accuse": "of", "suspect": "of"}
+_CHARGE_CLASSES = frozenset({"criticize", "praise", "reject"})
+#: "warned of X", "complained about X", "called for X": the prepositional object is the content
+_TOPIC_PREPS = {"warn": ("of", "about", "against"), "caution": ("against", "about")}
+_TOPIC_PREPS |= {"complain": ("about", "of"), "call": ("for",), "appeal": ("for",)}
 _RELATIVE = frozenset({"who", "that", "which"})
 _INVERSION_MARKS = frozenset({",", "”", '"', "''", "’", "—", "–"})
 
@@ -115,9 +122,46 @@ def withheld(token: Token) -> bool:
 
 
 def has_complement(token: Token) -> bool:
-    return any(
-        c.dep_ in _COMPLEMENT_DEPS or object_content(token, c) or call_on(token, c)
-        for c in token.children
+    return (
+        any(
+            c.dep_ in _COMPLEMENT_DEPS or object_content(token, c) or call_on(token, c)
+            for c in token.children
+        )
+        or charge(token) is not None
+        or topic(token) is not None
+    )
+
+
+def charge(cue: Token) -> tuple[Token, Token] | None:
+    """(object, preposition) of "accused X of Y", "criticised X for Y", "thanked X for Y"."""
+    preposition = _CHARGE_PREPS.get(cue.lemma_)
+    if preposition is None and verb_class(cue.lemma_) in _CHARGE_CLASSES:
+        preposition = "for"
+    if preposition is None:
+        return None
+    obj = next((c for c in cue.children if c.dep_ == "dobj"), None)
+    if obj is None:
+        return None
+    prep = next(
+        (c for c in obj.subtree if c.dep_ == "prep" and c.lower_ == preposition and c.i > obj.i),
+        None,
+    ) or next(
+        (c for c in cue.children if c.dep_ == "prep" and c.lower_ == preposition and c.i > obj.i),
+        None,
+    )
+    return (obj, prep) if prep is not None and any(True for _ in prep.children) else None
+
+
+def topic(cue: Token) -> Token | None:
+    """The preposition of "warned of X", "complained about X", "called for X"."""
+    preps = _TOPIC_PREPS.get(cue.lemma_, ())
+    return next(
+        (
+            c
+            for c in cue.children
+            if c.dep_ == "prep" and c.lower_ in preps and any(g.dep_ == "pobj" for g in c.children)
+        ),
+        None,
     )
 
 
@@ -128,7 +172,11 @@ def call_on(cue: Token, child: Token) -> bool:
 
 def object_content(cue: Token, child: Token) -> bool:
     """ "ruled out talks", "denied the report": for these verbs the object is what is said."""
-    return child.dep_ == "dobj" and verb_class(cue.lemma_) in _OBJECT_CLASSES
+    return (
+        child.dep_ == "dobj"
+        and child.pos_ != "PRON"  # "Thank you": no content
+        and verb_class(cue.lemma_) in _OBJECT_CLASSES
+    )
 
 
 def speaker_head(cue: Token) -> Token | None:
@@ -246,9 +294,16 @@ def _between_quote_and(cue: Token) -> Token | None:
 def _subject(verb: Token, depth: int = 0) -> Token | None:
     """The verb's subject; a conjoined verb ("met Y and said Z") or a participle ("…, saying
     Z") shares the subject of the verb it hangs from, unless that verb is itself reported."""
-    subject = next((c for c in verb.children if c.dep_ in SUBJECT_DEPS), None)
+    # of two subjects the parser gives ("the consumer group ShopSafe criticised"), the one
+    # next to the verb is the name
+    subjects = [c for c in verb.children if c.dep_ in SUBJECT_DEPS]
+    subject = max(subjects, key=lambda c: c.i) if subjects else None
     if subject is not None or depth > 3:
         return subject
+    if verb.dep_ == "acl" and verb.tag_ == "VBD" and verb.head.i < verb.i:
+        # a finite past verb is no participle modifying a noun: the parser took "X, a …,
+        # called on Y to …" for a noun phrase, and X is the subject
+        return verb.head if verb.head.pos_ in ("PROPN", "NOUN") else None
     head = verb.head
     participle = (
         verb.dep_ in ("advcl", "xcomp")

@@ -100,7 +100,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "claim",
         "allege",
         "charge",
-        "accuse",
         "believe",
         "think",
         "feel",
@@ -134,6 +133,8 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
     "accept": ("accept", "agree", "welcome", "endorse", "support", "back", "approve"),
     "praise": ("praise", "hail", "applaud", "commend", "laud", "thank", "congratulate"),
     "criticize": (
+        "accuse",
+        "blame",
         "criticize",
         "criticise",
         "blast",
@@ -202,6 +203,11 @@ NEEDS_COMPLEMENT = frozenset(
     "repeat",
     "describe",
 }
+
+#: Verbs of belief and feeling: a report of a state of mind, which counts as a statement
+#: when the article reports it of someone, but not inside what someone else is quoted as
+#: saying ("she said she expected costs to fall" is one statement).
+MENTAL_STATES = frozenset({"believe", "think", "feel", "hope", "expect", "fear", "worry"})
 
 #: Verbs that, governing a reporting verb, withhold the speech ("declined to comment").
 WITHHOLDING = frozenset({"decline", "refuse", "fail", "neglect", "avoid", "stop", "cease"})

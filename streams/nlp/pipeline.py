@@ -32,8 +32,11 @@ def paragraph_sentences(doc: Doc) -> Doc:
     paragraph's reporting clause), and the attribution then gives one paragraph's quote to
     the other's speaker. The parser keeps sentence starts set before it. A break is a blank
     line, or a line end right after sentence-final punctuation (hard-wrapped lines inside a
-    sentence stay one sentence).
+    sentence stay one sentence). A dateline is a sentence of its own.
     """
+    dateline = _dateline_end(doc)
+    if dateline is not None:
+        doc[dateline].is_sent_start = True
     for token in doc[2:]:
         gap = doc[token.i - 1]
         if token.is_space or not gap.is_space or "\n" not in gap.text:
@@ -42,6 +45,21 @@ def paragraph_sentences(doc: Doc) -> Doc:
         if gap.text.count("\n") >= 2 or (last.text and last.text[-1] in _SENTENCE_END):
             token.is_sent_start = True
     return doc
+
+
+def _dateline_end(doc: Doc) -> int | None:
+    """The first token after a dateline ("ASWAN, Egypt — …", "LONDON (Reuters) - …"): the
+    place in capitals, then a dash, at the start of the text. It is no part of the first
+    sentence, and the parser otherwise takes the place for the subject of its verb."""
+    for token in doc[1:12]:
+        if token.text in ("—", "–", "--") or (token.text == "-" and doc[token.i - 1].is_punct):
+            head = [t for t in doc[: token.i] if t.is_alpha]
+            if head and head[0].is_upper and token.i + 1 < len(doc):
+                return token.i + 1
+            return None
+        if "\n" in token.text:
+            return None
+    return None
 
 
 @cache

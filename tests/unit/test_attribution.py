@@ -49,6 +49,42 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "schools would close on Friday",
             "indirect",
         ),
+        (
+            "Opposition leader Tom Reyes accused the mayor of hiding the cost of the stadium.",
+            "Tom Reyes",
+            "accused",
+            "the mayor of hiding the cost of the stadium",
+            "indirect",
+        ),
+        (
+            "The weather service warned of flooding in the northern valleys this weekend.",
+            "weather service",
+            "warned",
+            "flooding in the northern valleys this weekend",
+            "indirect",
+        ),
+        (
+            "The teachers' union called for an independent inquiry into the closures.",
+            "teachers' union",
+            "called",
+            "an independent inquiry into the closures",
+            "indirect",
+        ),
+        (
+            "Finance chief Laura Berg told investors on a conference call that she expected "
+            "costs to fall next year.",
+            "Laura Berg",
+            "told",
+            "she expected costs to fall next year",
+            "indirect",
+        ),
+        (
+            "OSLO — Power prices rose sharply in southern Norway, grid operator Statnett said.",
+            "Statnett",
+            "said",
+            "Power prices rose sharply in southern Norway",
+            "indirect",
+        ),
     ],
 )
 def test_statement_table(
