@@ -30,6 +30,8 @@ from streams.nlp.cues import (
     find_cues,
     has_complement,
     object_content,
+    quoted_evaluation,
+    quoted_mask,
     quotes_of,
     speaker_head,
     topic,
@@ -125,10 +127,22 @@ def _content(
 ) -> list[Found]:
     sent = sentence_of(cue)
     cue_text = cue_label(cue)
+    text = text_of(cue.doc)
+    evaluation = quoted_evaluation(cue)
+    if evaluation is not None and evaluation not in used:
+        # "condemned the strike as “reckless”": one statement, the quotation its content
+        used.add(evaluation)
+        start, end = evaluation.trimmed(text)
+        return [Found(speaker, cue_text, start, end, "mixed")]
+    others = _other_reports(cue, sent)
     in_sentence = [
         q
         for q in quotes
-        if q not in used and _overlaps(q, sent) and q.inner_end - q.inner_start > 1
+        if q not in used
+        and _overlaps(q, sent)
+        and q.inner_end - q.inner_start > 1
+        and not _is_title(q, text)
+        and not any(a <= q.inner_start < b for a, b in others)
     ]
     complement = _complement(cue)
     if complement is not None and any(
@@ -280,6 +294,39 @@ def _trimmed(span: Span) -> tuple[int, int] | None:
     if not tokens:
         return None
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+
+
+def _other_reports(cue: Token, sent: Span) -> list[tuple[int, int]]:
+    """Character ranges of what the other reporting verbs of the sentence govern: a quotation
+    there is theirs ("dismissed the criticism, saying the rain was “…”")."""
+    doc = cue.doc
+    ranges = []
+    for token in sent:
+        if token.i == cue.i or token.pos_ != "VERB" or verb_class(token.lemma_) is None:
+            continue
+        if cue in token.subtree or _quoted(token):
+            continue
+        last = doc[token.right_edge.i]
+        ranges.append((token.idx, last.idx + len(last)))
+    return ranges
+
+
+def _quoted(token: Token) -> bool:
+    return quoted_mask(token.doc)[token.i]
+
+
+_TITLE_MAX_WORDS = 8
+
+
+def _is_title(quote: Quote, text: str) -> bool:
+    """A short quotation whose every word is capitalised ("What My Legs Said") names a work;
+    it reports no speech."""
+    words = [w for w in quote.text(text).strip(" ,.").split() if w[:1].isalpha()]
+    return (
+        2 <= len(words) <= _TITLE_MAX_WORDS
+        and all(w[:1].isupper() for w in words)
+        and not quote.text(text).rstrip().endswith((".", "!", "?"))
+    )
 
 
 def _overlaps(quote: Quote, sent: Span) -> bool:

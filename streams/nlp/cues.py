@@ -48,7 +48,7 @@ _NON_SPEAKERS = frozenset(
 _OBJECT_CLASSES = frozenset({"reject", "deny", "accept", "announce", "praise", "criticize"})
 #: "accused X of Y", "criticised X for Y", "thanked X for Y": the addressee and the charge
 #: (or the credit) together are what was said
-_CHARGE_PREPS = {"accuse": "of", "suspect": "of"}
+_CHARGE_PREPS = {"accuse": ("of",), "suspect": ("of",), "blame": ("for", "on")}
 _CHARGE_CLASSES = frozenset({"criticize", "praise", "reject"})
 #: "warned of X", "complained about X", "called for X": the prepositional object is the content
 _TOPIC_PREPS = {"warn": ("of", "about", "against"), "caution": ("against", "about")}
@@ -68,9 +68,13 @@ def find_cues(doc: Doc) -> Iterable[Token]:
             continue
         if any(c.dep_ in ("auxpass", "nsubjpass") for c in token.children):
             continue  # "is said to", "was told"
-        if token.lemma_ == "call" and any(c.dep_ == "oprd" for c in token.children):
-            continue  # "what he called X": naming, not speech
-        if token.lemma_ in NEEDS_COMPLEMENT and not has_complement(token):
+        if _not_speech(token):
+            continue
+        if (
+            token.lemma_ in NEEDS_COMPLEMENT
+            and not has_complement(token)
+            and quoted_evaluation(token) is None
+        ):
             continue
         if token.lemma_ in WITHHOLDING and any(c.dep_ == "xcomp" for c in token.children):
             continue  # "refused to discuss the case": speech withheld, not made
@@ -80,6 +84,80 @@ def find_cues(doc: Doc) -> Iterable[Token]:
     for token in doc:
         if token.lower_ == "according" and not inside[token.i]:
             yield token
+
+
+_MODALS = frozenset({"could", "would", "might", "may", "should", "will", "shall", "can", "must"})
+
+
+def _not_speech(token: Token) -> bool:
+    """Uses of reporting verbs that report no speech: a hypothetical or future ("could ask",
+    "will announce"), an infinitive ("is expected to announce", "agreed to recognise"),
+    "agreed to" (an act), "called X to congratulate him" (a telephone call), naming ("what
+    he called X"), and a finding with no clause ("found him guilty")."""
+    children = list(token.children)
+    if any(c.dep_ == "aux" and (c.lower_ in _MODALS or c.lower_ == "to") for c in children):
+        return True
+    if token.lemma_ == "agree" and not any(c.dep_ == "ccomp" for c in children):
+        return True
+    if token.lemma_ == "call":
+        if any(call_on(token, c) for c in children) or topic(token) is not None:
+            return False
+        if quoted_evaluation(token) is not None:
+            return False
+        oprd = next((c for c in children if c.dep_ == "oprd"), None)
+        # "called the plan a disaster" evaluates; "what he called X", "called him Bob" name
+        return oprd is None or oprd.pos_ == "PROPN" or any(c.tag_ in _WH for c in children)
+    if verb_class(token.lemma_) == "evidence":
+        return not any(
+            c.dep_ == "ccomp"
+            and c.pos_ in ("VERB", "AUX")
+            and any(g.dep_ in ("nsubj", "nsubjpass", "mark") for g in c.children)
+            for c in children
+        )
+    return False
+
+
+_WH = frozenset({"WDT", "WP", "WP$", "WRB"})
+
+
+def quoted_evaluation(cue: Token) -> Quote | None:
+    """The quotation of "called the offer “an insult …”", "condemned the strike as
+    “reckless”", "described the novel as “overlong”": a quotation that follows the cue's
+    object (and "as"), with no other verb in between. The act and its quote are one
+    statement, whose content is the quotation."""
+    if not (cue.lemma_ in _NAMING or verb_class(cue.lemma_) in _EVALUATIVE):
+        return None
+    objects = [c for c in cue.children if c.dep_ in ("dobj", "oprd")]
+    if not objects or cue.dep_ == "relcl" or any(c.tag_ in _WH for c in objects):
+        return None  # "what he called “defense capabilities”", "a deal he called “fair”"
+    if charge(cue) is not None:
+        return None  # "accused the government of “hiding the numbers”": the charge is it
+    doc = cue.doc
+    for quote in quotes_of(doc):
+        if quote.start <= cue.idx:
+            continue
+        between = doc.char_span(cue.idx + len(cue), quote.start, alignment_mode="expand")
+        if between is None or len(between) > 14:
+            return None
+        if any(not _in_object_phrase(t) for t in between):
+            return None
+        return quote
+    return None
+
+
+#: verbs that characterise their object ("called X “…”", "described X as “…”")
+_NAMING = frozenset({"call", "describe", "brand", "label", "term", "dub", "characterize"})
+_EVALUATIVE = frozenset({"reject", "deny", "criticize", "praise", "accept"})
+
+
+def _in_object_phrase(token: Token) -> bool:
+    """Whether a word between a cue and its quoted evaluation can belong to the object noun
+    phrase or to "as" ("the employers' offer of 17,500 taka", "the strike as")."""
+    if token.pos_ in ("DET", "ADJ", "NOUN", "PROPN", "NUM", "PRON", "SPACE"):
+        return token.tag_ not in _WH
+    if token.pos_ == "ADP":
+        return token.lower_ in ("as", "of")
+    return token.tag_ == "POS" or token.text in (",", "'", "’", "-")
 
 
 def quotes_of(doc: Doc) -> list[Quote]:
@@ -134,19 +212,17 @@ def has_complement(token: Token) -> bool:
 
 def charge(cue: Token) -> tuple[Token, Token] | None:
     """(object, preposition) of "accused X of Y", "criticised X for Y", "thanked X for Y"."""
-    preposition = _CHARGE_PREPS.get(cue.lemma_)
-    if preposition is None and verb_class(cue.lemma_) in _CHARGE_CLASSES:
-        preposition = "for"
-    if preposition is None:
+    prepositions = _CHARGE_PREPS.get(cue.lemma_)
+    if prepositions is None and verb_class(cue.lemma_) in _CHARGE_CLASSES:
+        prepositions = ("for",)
+    if prepositions is None:
         return None
     obj = next((c for c in cue.children if c.dep_ == "dobj"), None)
     if obj is None:
         return None
+    candidates = [*obj.subtree, *cue.children]
     prep = next(
-        (c for c in obj.subtree if c.dep_ == "prep" and c.lower_ == preposition and c.i > obj.i),
-        None,
-    ) or next(
-        (c for c in cue.children if c.dep_ == "prep" and c.lower_ == preposition and c.i > obj.i),
+        (c for c in candidates if c.dep_ == "prep" and c.lower_ in prepositions and c.i > obj.i),
         None,
     )
     return (obj, prep) if prep is not None and any(True for _ in prep.children) else None

@@ -130,7 +130,8 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
     ),
     "deny": ("deny", "dispute", "refute", "contest", "question", "doubt", "dismiss"),
     "reject": ("reject", "rule", "refuse", "oppose", "condemn", "denounce", "decry"),
-    "accept": ("accept", "agree", "welcome", "endorse", "support", "back", "approve"),
+    # "approved a plan" is a decision, not speech; "agreed to" likewise (see cues)
+    "accept": ("accept", "agree", "welcome", "endorse", "support", "back"),
     "praise": ("praise", "hail", "applaud", "commend", "laud", "thank", "congratulate"),
     "criticize": (
         "accuse",

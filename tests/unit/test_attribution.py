@@ -107,6 +107,13 @@ def test_statement_table(
         "He is said to be furious about the decision.",
         "Reporters asked what would happen next.",
         "The company makes cars in three countries.",
+        "The council approved a plan to build 2,000 flats on the old docks.",
+        "The two countries agreed to reopen the border crossing next month.",
+        "The ministry is expected to announce new rules next week.",
+        "The regulator could ask a court to halt the sale.",
+        "She called her brother to wish him a happy birthday.",
+        "A jury found the builder guilty of fraud on Monday.",
+        "Her memoir, “Where The River Bends,” was published last year.",
     ],
 )
 def test_not_statements(nlp: Any, text: str) -> None:
@@ -284,3 +291,38 @@ def test_a_quotation_of_several_sentences_is_one_direct_statement(nlp: Any, text
     (statement,) = _extract(nlp, text)
     assert statement.kind == "direct"
     assert statement.content.startswith("The ") and statement.content.count(".") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        (
+            "Union leader Rosa Ibarra called the offer “an insult to every nurse in the country.”",
+            "an insult to every nurse in the country.",
+        ),
+        (
+            "The transport minister condemned the blockade as “reckless and dangerous.”",
+            "reckless and dangerous.",
+        ),
+        (
+            "In a review, critic Paul Hersh described the film as “long and sentimental.”",
+            "long and sentimental.",
+        ),
+    ],
+)
+def test_an_evaluation_with_a_quote_is_one_statement(nlp: Any, text: str, content: str) -> None:
+    # the act and its quotation are one statement whose content is the quotation; the bare
+    # object is not a second one
+    (statement,) = _extract(nlp, text)
+    assert statement.content == content
+    assert statement.kind == "mixed"
+
+
+def test_a_quote_in_a_participle_belongs_to_it_not_to_the_main_verb(nlp: Any) -> None:
+    text = (
+        "Mayor Jan Visser dismissed the criticism, saying the storm was “beyond anything the "
+        "drains were built for.”"
+    )
+    statements = _extract(nlp, text)
+    assert [s.cue for s in statements] == ["dismissed", "saying"]
+    assert "beyond anything" not in statements[0].content
