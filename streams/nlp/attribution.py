@@ -62,6 +62,7 @@ class Found:
     end: int
     kind: StatementKind
     lemma: str = ""  # the cue's lemma, for stance
+    about: tuple[int, int] | None = None  # what a quoted evaluation evaluates, for stance
 
 
 def extract_statements(
@@ -133,7 +134,7 @@ def _content(
         # "condemned the strike as “reckless”": one statement, the quotation its content
         used.add(evaluation)
         start, end = evaluation.trimmed(text)
-        return [Found(speaker, cue_text, start, end, "mixed")]
+        return [Found(speaker, cue_text, start, end, "mixed", about=_evaluated(cue, evaluation))]
     others = _other_reports(cue, sent)
     in_sentence = [
         q
@@ -296,6 +297,18 @@ def _trimmed(span: Span) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])
 
 
+def _evaluated(cue: Token, quote: Quote) -> tuple[int, int] | None:
+    """The characters of the object a quoted evaluation is about ("the employers' offer of
+    17,500 taka" in "called the employers' offer of 17,500 taka “an insult”")."""
+    obj = next((c for c in cue.children if c.dep_ in ("dobj", "oprd")), None)
+    if obj is None:
+        return None
+    words = [t for t in obj.subtree if t.idx < quote.start and not t.is_punct]
+    if not words:
+        return None
+    return words[0].idx, words[-1].idx + len(words[-1])
+
+
 def _other_reports(cue: Token, sent: Span) -> list[tuple[int, int]]:
     """Character ranges of what the other reporting verbs of the sentence govern: a quotation
     there is theirs ("dismissed the criticism, saying the rain was “…”")."""
@@ -400,7 +413,9 @@ def _records(doc: Doc, article_id: str, found: Iterable[Found]) -> list[Statemen
                 start=f.start,
                 end=f.end,
                 kind=f.kind,
-                stances=stances_for(doc, f.start, f.end, f.lemma),
+                stances=stances_for(
+                    doc, f.start, f.end, f.lemma, about=f.about, speaker=f.speaker.name
+                ),
             )
         )
     return out
