@@ -136,11 +136,14 @@ def same_person(words: list[str], known: list[str]) -> bool:
     return known[0] == words[-1] and known[-1] == words[0]
 
 
-def by_bare_name(word: str, known: Iterable[tuple[K, list[str]]]) -> K | None:
+def by_bare_name(
+    word: str, known: Iterable[tuple[K, list[str]]], *, first_of_several: bool = False
+) -> K | None:
     """The one known full name (given as ``(key, name words)``) that a lone ``word`` can
     stand for: an exact surname first, then a spelling variant of one, then the first word
     of a family-name-first name ("Xi" for "Xi Jinping"). None when none fits, or when two
-    different keys fit at the first step that finds any ("Clinton" after Hillary and Bill).
+    different keys fit at the first step that finds any ("Clinton" after Hillary and Bill),
+    unless ``first_of_several``: then the first of them in ``known``'s order.
     """
     full = [(key, words) for key, words in known if len(words) >= 2]
     for fits in (
@@ -150,5 +153,5 @@ def by_bare_name(word: str, known: Iterable[tuple[K, list[str]]]) -> K | None:
     ):
         keys = list(dict.fromkeys(key for key, words in full if fits(words)))
         if keys:
-            return keys[0] if len(keys) == 1 else None
+            return keys[0] if len(keys) == 1 or first_of_several else None
     return None

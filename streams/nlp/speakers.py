@@ -216,14 +216,15 @@ class ArticleSpeakers:
             text = _clean(
                 ent.text if ent is not None else _proper_run(head, span), keep_case=not proper
             )
-            body = self.bodies.covering(head) or self.bodies.by_name(
+            body = self.bodies.covering(head)
+            person = None if body else self._known_person(person_name(text), mention=head)
+            if person is not None:
+                return _speaker(person.name, "person", span.text, start, end)
+            body = body or self.bodies.by_name(
                 text, head, single_word=ent is not None and ent.label_ == "ORG"
             )
             if body is not None:
                 return _speaker(body.name, "org", span.text, start, end)
-            person = self._known_person(person_name(text))
-            if person is not None:
-                return _speaker(person.name, "person", span.text, start, end)
             label = ent.label_ if ent is not None else ""
             kind: SpeakerType = _LABEL_TYPES.get(
                 label, "person" if len(text.split()) >= 2 else "unknown"
@@ -269,16 +270,48 @@ class ArticleSpeakers:
                 return person
         return None
 
-    def _known_person(self, text: str) -> Person | None:
-        """The person named earlier whose full name or surname ``text`` is a variant of."""
+    def _known_person(self, text: str, mention: Token | None = None) -> Person | None:
+        """The person named earlier whose full name or surname ``text`` is a variant of.
+
+        A bare surname that two people share (relatives, namesakes) goes, for a ``mention``
+        in the text, to the one its sentence's pronouns fit ("Clinton … added that she would
+        …"), else to the one named in full most recently before it: the context a reader goes
+        by.
+        """
         words = name_words(text)
         if not words:
             return None
         latest_first = list(reversed(self.persons))
         if len(words) >= 2:
             return next((p for p in latest_first if same_person(words, name_words(p.name))), None)
-        name = by_bare_name(words[0], ((p.name, name_words(p.name)) for p in latest_first))
+        if mention is not None:
+            genders = {
+                g
+                for t in sentence_of(mention)
+                if t.i > mention.i and (g := pronoun_gender(t.lower_))
+            }
+            if len(genders) == 1:
+                latest_first = [p for p in latest_first if p.gender in (None, *genders)]
+            latest_first.sort(key=lambda p: self._last_full_mention(p, mention.idx), reverse=True)
+        name = by_bare_name(
+            words[0],
+            ((p.name, name_words(p.name)) for p in latest_first),
+            first_of_several=mention is not None,
+        )
         return next((p for p in latest_first if p.name == name), None) if name else None
+
+    def _last_full_mention(self, person: Person, before: int) -> int:
+        words = name_words(person.name)
+        return max(
+            (
+                ent.start_char
+                for ent in self._ents
+                if ent.start_char < before
+                and len(name_words(ent.text)) >= 2
+                and same_person(name_words(ent.text), words)
+            ),
+            default=person.start if person.start < before else -1,
+        )
 
 
 def _definite(head: Token) -> bool:
