@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import socket
 import time
 from pathlib import Path
 
@@ -14,10 +15,11 @@ from werkzeug import Request, Response
 from streams.errors import ConfigError
 from streams.ids import canonical_url
 from streams.ingest.feeds import load_feeds, merge
-from streams.ingest.http import Fetcher, FetchError
+from streams.ingest.http import Disallowed, Fetcher, FetchError
 from streams.ingest.ingester import FeedSummary, IngestMetrics, item_keys
 from streams.ingest.parse import FeedError, FeedItem, parse_feed
 from streams.ingest.text import fragment_text, language, page_text
+from streams.kafka.tail import resolve_topic
 from streams.settings import Settings
 
 RSS_091 = b"""<?xml version="1.0"?><rss version="0.91"><channel><title>Old</title>
@@ -140,6 +142,13 @@ def test_summary_line_and_metrics() -> None:
     assert 'streams_ingest_items_skipped_total{reason="language de"} 1' in metrics.prometheus()
 
 
+def test_tail_prefixes_the_ingest_seen_topic_like_every_other() -> None:
+    settings = Settings(_env_file=None, topic_prefix="p.")  # type: ignore[call-arg]
+    assert resolve_topic(settings, "ingest.seen") == "p.ingest.seen"
+    assert resolve_topic(settings, "articles.raw") == "p.articles.raw"
+    assert resolve_topic(settings, "someone.elses") == "someone.elses"
+
+
 def _settings(**values: object) -> Settings:
     base: dict[str, object] = dict(_env_file=None, ingest_retries=0, ingest_timeout=2)
     base.update(values)
@@ -193,8 +202,26 @@ def test_unreachable_robots_txt_allows_nothing(httpserver: HTTPServer) -> None:
         async with Fetcher(settings) as fetcher:
             await fetcher.get(httpserver.url_for("/feed"))
 
-    with pytest.raises(FetchError, match=r"robots\.txt"):
+    with pytest.raises(FetchError, match=r"robots\.txt") as caught:
         asyncio.run(run())
+    assert not isinstance(caught.value, Disallowed)  # an error to retry, not a refusal
+    assert caught.value.reason == "robots.txt HTTP 503"
+
+
+def test_unreachable_host_is_an_error_not_a_robots_refusal() -> None:
+    settings = _settings(ingest_host_delay=0)
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def run() -> None:
+        async with Fetcher(settings) as fetcher:
+            await fetcher.get(f"http://127.0.0.1:{port}/news/a")
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(run())
+    assert not isinstance(caught.value, Disallowed)
+    assert caught.value.reason == "robots.txt unreachable"
 
 
 def test_conditional_get_sends_last_modified(httpserver: HTTPServer) -> None:
