@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     ingest_languages: str = Field(
         "en", description="Comma-separated language codes kept; other items are skipped."
     )
+    ingest_item_attempts: int = Field(
+        8, ge=1, description="Polls that try a failing item before it is recorded as given up."
+    )
+    ingest_item_backoff: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds before a failed item is tried again; doubles after each failure.",
+    )
 
     # --- local broker (streams broker start) -----------------------------------------------
     kafka_version: str = Field("3.9.1", description="Apache Kafka version Maven fetches.")

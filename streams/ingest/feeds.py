@@ -4,7 +4,7 @@ A feeds file lists ``[[feed]]`` tables::
 
     [[feed]]
     url = "https://example.org/world/rss.xml"
-    name = "Example World"      # optional; default: the feed's host
+    name = "Example World"      # optional; names the feed in summaries and as articles' source
     interval = 600              # optional; seconds between polls (default: ingest_interval)
     language = "en"             # optional; used when an item's text is too short to detect
 """
@@ -23,9 +23,23 @@ from streams.errors import ConfigError
 @dataclass(frozen=True)
 class FeedConfig:
     url: str
-    name: str
+    name: str | None  # as given; None: the feed's title names it, its host is the source
     interval: float
     language: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The ``source`` of the feed's articles: its name, else its host."""
+        return self.name or urlsplit(self.url).hostname or self.url
+
+    def label(self, title: str | None = None) -> str:
+        """How summaries and logs name the feed: its name, else its title, else host and path."""
+        if self.name:
+            return self.name
+        if title and title.strip():
+            return " ".join(title.split())
+        parts = urlsplit(self.url)
+        return f"{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
 
 def feed(
@@ -34,7 +48,7 @@ def feed(
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"feed URL must be http(s) with a host: {url!r}")
-    return FeedConfig(url=url, name=name or parts.hostname, interval=interval, language=language)
+    return FeedConfig(url=url, name=name or None, interval=interval, language=language)
 
 
 def load_feeds(path: Path, *, interval: float) -> list[FeedConfig]:

@@ -3,7 +3,8 @@
 One :class:`Fetcher` per ingester: a shared connection pool (``ingest_connections``), one
 request at a time per host with ``ingest_host_delay`` seconds between them (more when the
 host's robots.txt asks for a Crawl-delay), robots.txt obeyed (RFC 9309: a 4xx robots.txt
-allows everything, a 5xx or unreachable one allows nothing until it is asked again),
+allows everything; a 5xx or unreachable one allows nothing until it is asked again, which is
+an error of the request, :class:`FetchError`, not a refusal, :class:`Disallowed`),
 conditional GET with the ETag / Last-Modified of the last answer, a timeout per request, a cap
 on the body read (after gzip), at most five redirects, and retries with exponential backoff
 and jitter after timeouts, connection errors, 429 and 5xx answers.
@@ -34,7 +35,15 @@ ROBOTS_RETRY = 300.0
 
 
 class FetchError(StreamsError):
-    """A feed or page could not be fetched; the message says why (status, timeout, cap…)."""
+    """A feed or page could not be fetched; the message says why (status, timeout, cap…).
+
+    ``reason`` is the short, stable form of why (``HTTP 503``, ``timed out``, ``unreachable``,
+    ``robots.txt HTTP 503``…), fit for a summary line and a metrics label.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Disallowed(FetchError):
@@ -47,17 +56,23 @@ class Response:
 
     url: str
     status: int
-    content_type: str
+    content_type: str  # the media type alone
     body: bytes
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    charset: str | None = None  # as the Content-Type header declares it
+
+    @property
+    def declared_type(self) -> str:
+        """The Content-Type with its charset, as the server sent them."""
+        return f"{self.content_type}; charset={self.charset}" if self.charset else self.content_type
 
 
 @dataclass
 class _Robots:
     rules: Protego | None  # None: everything allowed
-    disallow_all: bool
+    failure: str | None  # why robots.txt could not be read: nothing is fetched there for now
     expires: float
 
 
@@ -96,9 +111,9 @@ class Fetcher:
         """GET ``url`` politely; raises :class:`FetchError` with the reason when it cannot."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"not an http(s) URL: {url!r}")
+            raise FetchError(f"not an http(s) URL: {url!r}", reason="not http(s)")
         if not await self._allowed(url):
-            raise Disallowed(f"disallowed by robots.txt: {url}")
+            raise Disallowed(f"disallowed by robots.txt: {url}", reason="disallowed by robots.txt")
         headers = {"Accept": accept}
         if conditional and url in self._validators:
             etag, modified = self._validators[url]
@@ -119,19 +134,23 @@ class Fetcher:
             try:
                 response = await self._once(url, headers)
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-                reason = "timed out" if isinstance(exc, TimeoutError) else f"{exc}"
+                reason = _reason(exc)
                 if attempt + 1 == attempts:
-                    raise FetchError(f"{url}: {reason} (after {attempts} attempts)") from exc
+                    detail = "timed out" if isinstance(exc, TimeoutError) else f"{exc}"
+                    raise FetchError(
+                        f"{url}: {detail} (after {attempts} attempts)", reason=reason
+                    ) from exc
                 log.info("retrying %s: %s", url, reason)
             else:
+                status = f"HTTP {response.status}"
                 retryable = response.status == 429 or response.status >= 500
                 if not retryable:
                     if response.status >= 400:
-                        raise FetchError(f"{url}: HTTP {response.status}")
+                        raise FetchError(f"{url}: {status}", reason=status)
                     return response
                 if attempt + 1 == attempts:
-                    raise FetchError(f"{url}: HTTP {response.status} (after {attempts} attempts)")
-                log.info("retrying %s: HTTP %d", url, response.status)
+                    raise FetchError(f"{url}: {status} (after {attempts} attempts)", reason=status)
+                log.info("retrying %s: %s", url, status)
             delay = self.settings.ingest_backoff * 2**attempt
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -159,22 +178,28 @@ class Fetcher:
                         body,
                         etag=resp.headers.get("ETag"),
                         last_modified=resp.headers.get("Last-Modified"),
+                        charset=resp.charset,
                     )
             except aiohttp.TooManyRedirects as exc:
-                raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects") from exc
+                raise FetchError(
+                    f"{url}: more than {MAX_REDIRECTS} redirects", reason="too many redirects"
+                ) from exc
             finally:
                 gate.next_at = time.monotonic() + self._delay(host)
 
     async def _read_capped(self, url: str, resp: aiohttp.ClientResponse) -> bytes:
         cap = self.settings.ingest_max_bytes
         if resp.content_length is not None and resp.content_length > cap:
-            raise FetchError(f"{url}: body of {resp.content_length} bytes is over the cap of {cap}")
+            raise FetchError(
+                f"{url}: body of {resp.content_length} bytes is over the cap of {cap}",
+                reason="over the cap",
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(65_536):
             size += len(chunk)
             if size > cap:
-                raise FetchError(f"{url}: body over the cap of {cap} bytes")
+                raise FetchError(f"{url}: body over the cap of {cap} bytes", reason="over the cap")
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -188,6 +213,7 @@ class Fetcher:
         return delay
 
     async def _allowed(self, url: str) -> bool:
+        """Whether robots.txt allows ``url``; raises :class:`FetchError` when it cannot be read."""
         parts = urlsplit(url)
         host = parts.netloc.lower()
         lock = self._robots_locks.setdefault(host, asyncio.Lock())
@@ -196,8 +222,11 @@ class Fetcher:
             if robots is None or robots.expires < time.monotonic():
                 robots = await self._fetch_robots(f"{parts.scheme}://{parts.netloc}/robots.txt")
                 self._robots[host] = robots
-        if robots.disallow_all:
-            return False
+        if robots.failure is not None:
+            raise FetchError(
+                f"{url}: {robots.failure}, so nothing is fetched from {host} for now",
+                reason=robots.failure,
+            )
         if robots.rules is None:
             return True
         return bool(robots.rules.can_fetch(url, self.settings.ingest_user_agent))
@@ -206,17 +235,26 @@ class Fetcher:
         now = time.monotonic()
         try:
             response = await self._once(url, {"Accept": "text/plain"})
-        except (FetchError, TimeoutError, aiohttp.ClientError) as exc:
-            log.warning(
-                "robots.txt unreachable at %s (%s): fetching nothing there for now", url, exc
-            )
-            return _Robots(None, True, now + ROBOTS_RETRY)
-        if response.status >= 500:
-            log.warning(
-                "robots.txt at %s answered %d: fetching nothing there for now", url, response.status
-            )
-            return _Robots(None, True, now + ROBOTS_RETRY)
-        if response.status >= 400:
-            return _Robots(None, False, now + ROBOTS_TTL)
-        text = response.body.decode("utf-8", errors="replace")
-        return _Robots(Protego.parse(text), False, now + ROBOTS_TTL)
+        except FetchError as exc:
+            failure = f"robots.txt {exc.reason}"
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            failure = f"robots.txt {_reason(exc)}"
+        else:
+            if response.status >= 500:
+                failure = f"robots.txt HTTP {response.status}"
+            elif response.status >= 400:
+                return _Robots(None, None, now + ROBOTS_TTL)
+            else:
+                text = response.body.decode("utf-8", errors="replace")
+                return _Robots(Protego.parse(text), None, now + ROBOTS_TTL)
+        log.warning("%s at %s: fetching nothing there for now", failure, url)
+        return _Robots(None, failure, now + ROBOTS_RETRY)
+
+
+def _reason(exc: BaseException) -> str:
+    """The short reason of a transport failure."""
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "broken body"
+    return "unreachable"

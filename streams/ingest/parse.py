@@ -1,161 +1,107 @@
-"""Feeds to items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed 1.x by hand.
+"""Feeds to items: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed in :mod:`jsonfeed`.
 
-feedparser 6.0 does not read JSON Feed, which is a small JSON document
-(https://www.jsonfeed.org/version/1.1/): it is mapped onto the same :class:`FeedItem`.
+Each entry is read on its own: a field that cannot be read (a date no calendar holds) is left
+out and noted on the item, an entry with nothing in it is rejected with its reason, and
+neither costs the feed its other items. A feed feedparser flags as faulty ("bozo") but still
+reads is returned with the fault as its ``warning``; only a document from which nothing at
+all could be read is a :class:`FeedError`.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
-import orjson
 
-from streams.errors import StreamsError
+from streams.ingest.charset import utf8
+from streams.ingest.items import NO_DATE, Feed, FeedError, FeedItem, lang_code
+from streams.ingest.jsonfeed import json_feed
 
-
-class FeedError(StreamsError):
-    """A body that is not a feed this module can read; the message says what it looked like."""
-
-
-@dataclass(frozen=True)
-class FeedItem:
-    """One entry of a feed, before its text is settled."""
-
-    guid: str | None
-    link: str | None
-    title: str | None
-    author: str | None
-    published: datetime | None
-    content_html: str | None  # the full content when the feed carries it
-    summary_html: str | None
-
-
-@dataclass(frozen=True)
-class Feed:
-    """A parsed feed: its format, title, declared language and items, in feed order."""
-
-    format: str
-    title: str | None
-    lang: str | None
-    items: list[FeedItem]
-    warning: str | None = None  # the parser's complaint about a feed it could still read
+_DATE_KEYS = ("published", "updated", "created")
 
 
 def parse_feed(body: bytes, content_type: str = "", url: str = "") -> Feed:
     """Parse a feed body; raises :class:`FeedError` for anything that is no feed."""
     head = body.lstrip()[:1]
     if "json" in content_type or head in (b"{", b"["):
-        return _json_feed(body)
+        return json_feed(body, content_type)
+    media = content_type.split(";")[0].strip() or "application/xml"
+    body, declared = utf8(body, content_type)
     parsed = feedparser.parse(
         body,
-        response_headers={"content-location": url, "content-type": content_type or "text/xml"},
+        response_headers={
+            "content-location": url,
+            "content-type": content_type if declared else f"{media}; charset=utf-8",
+        },
         sanitize_html=True,
         resolve_relative_uris=True,
     )
-    items = [item for entry in parsed.entries if (item := _rss_item(entry)) is not None]
+    items: list[FeedItem] = []
+    rejected: list[str] = []
+    for entry in parsed.entries:
+        item = _rss_item(entry)
+        if isinstance(item, str):
+            rejected.append(item)
+        else:
+            items.append(item)
     problem = str(parsed.get("bozo_exception", "")) if parsed.bozo else None
     version = parsed.get("version") or ""
+    title = _text(parsed.feed.get("title"))
     if not version and not items:
         shown = content_type or "no content type"
         raise FeedError(f"not a feed ({shown}){': ' + problem if problem else ''}")
-    if problem and not items:
+    if problem and not items and not title:
         raise FeedError(f"malformed feed: {problem}")
-    feed = parsed.feed
     return Feed(
         format=version or "unknown",
-        title=feed.get("title"),
-        lang=_lang(feed.get("language")),
+        title=title,
+        lang=lang_code(parsed.feed.get("language")),
         items=items,
+        rejected=rejected,
         warning=problem,
     )
 
 
-def _lang(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip().split("-")[0].split("_")[0].lower()
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
-def _when(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+def _when(entry: Any) -> tuple[datetime | None, bool]:
+    """The entry's date, and whether it had one that could not be read."""
+    unreadable = False
+    for key in _DATE_KEYS:
+        value = entry.get(f"{key}_parsed")
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    return None
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC), False
+            except (ValueError, OverflowError, OSError):  # year 0, year 10000…
+                unreadable = True
+        elif entry.get(key):  # a date feedparser could not parse
+            unreadable = True
+    return None, unreadable
 
 
-def _rss_item(entry: Any) -> FeedItem | None:
-    link = entry.get("link") or None
-    guid = entry.get("id") or None
-    title = entry.get("title") or None
-    if not (link or guid or title):
-        return None
+def _rss_item(entry: Any) -> FeedItem | str:
+    """The item, or the reason the entry cannot be one."""
     content = None
     for part in entry.get("content") or ():
-        if part.get("value"):
+        if isinstance(part, dict) and _text(part.get("value")):
             content = part["value"]
             break
+    link, guid, title = _text(entry.get("link")), _text(entry.get("id")), _text(entry.get("title"))
+    summary = _text(entry.get("summary"))
+    if not (link or guid or title or content or summary):
+        return "empty item"
+    published, unreadable = _when(entry)
     return FeedItem(
         guid=guid,
         link=link,
         title=title,
-        author=entry.get("author") or None,
-        published=_when(entry),
+        author=_text(entry.get("author")),
+        published=published,
         content_html=content,
-        summary_html=entry.get("summary") or None,
+        summary_html=summary,
+        ignored=(NO_DATE,) if unreadable else (),
     )
-
-
-def _json_feed(body: bytes) -> Feed:
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise FeedError(f"malformed JSON feed: {exc}") from exc
-    version = doc.get("version") if isinstance(doc, dict) else None
-    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
-        raise FeedError("not a feed (JSON without a jsonfeed.org version)")
-    items: list[FeedItem] = []
-    for raw in doc.get("items") or ():
-        if not isinstance(raw, dict):
-            continue
-        authors = raw.get("authors") or ([raw["author"]] if raw.get("author") else [])
-        names = [str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")]
-        text = raw.get("content_text")
-        html = raw.get("content_html")
-        if html is None and isinstance(text, str):
-            html = "".join(f"<p>{_escape(p)}</p>" for p in text.split("\n") if p.strip())
-        items.append(
-            FeedItem(
-                guid=str(raw["id"]) if raw.get("id") is not None else None,
-                link=raw.get("url") or raw.get("external_url"),
-                title=raw.get("title"),
-                author=", ".join(names) or None,
-                published=_iso(raw.get("date_published") or raw.get("date_modified")),
-                content_html=html if isinstance(html, str) else None,
-                summary_html=raw.get("summary"),
-            )
-        )
-    return Feed(
-        format=version.rsplit("/", 1)[-1] and f"json{version.rsplit('/', 1)[-1]}",
-        title=doc.get("title"),
-        lang=_lang(doc.get("language")),
-        items=items,
-    )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,10 +1,16 @@
-"""What the ingesters have produced already, kept in Kafka.
+"""What the ingesters have done with each feed item, kept in Kafka.
 
-A compacted topic (``ingest.seen``) holds one record per dedupe key: ``url:<hash of the
-canonical URL>`` and ``guid:<hash of the feed's GUID>``. An ingester reads it from the
-beginning at start, then follows it, so a restart or a second ingester never produces an item
-twice. Keys are written after the article itself: a crash in between re-produces that
-article once, under the same ``article_id`` (the aggregate counts its statements once).
+A compacted topic (``ingest.seen``) holds the latest outcome of each dedupe key
+(``url:<hash of the canonical URL>``, ``guid:<hash of the feed's GUID>`` or
+``item:<hash of the content>``): ``new`` (produced), ``skipped`` or ``given up`` (done with,
+never produced) and ``error`` (failed for now: attempts so far, not retried before
+``retry_at``). An ingester reads it from the beginning at start, then follows it, so a restart
+or a second ingester never produces an item twice.
+
+The article and the outcome of its keys are written in one Kafka transaction: subscribers of
+``articles.raw`` that read committed records see an article once its keys are recorded and
+never otherwise, and a crash or a broker error in between aborts both, so the next poll
+produces the item once.
 """
 
 from __future__ import annotations
@@ -12,7 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -21,10 +31,16 @@ from aiokafka.admin import NewTopic
 from streams.errors import BrokerError
 from streams.kafka.clients import consumer as make_consumer
 from streams.kafka.clients import ensure_topics, stop_consumer, topic_partitions
+from streams.kafka.clients import producer as make_producer
 from streams.records import utcnow
 from streams.settings import SEEN_TOPIC, Settings
 
 log = logging.getLogger(__name__)
+
+#: The outcomes a record may carry; records written before outcomes existed mean "new".
+NEW, SKIPPED, ERROR, GIVEN_UP = "new", "skipped", "error", "given up"
+#: An item transaction holds a few sends; a crashed ingester's open one is aborted after this.
+_TRANSACTION_TIMEOUT_MS = 30_000
 
 
 def seen_topic_spec(settings: Settings) -> NewTopic:
@@ -36,27 +52,89 @@ def seen_topic_spec(settings: Settings) -> NewTopic:
     )
 
 
-class SeenLog:
-    """The set of dedupe keys already produced, backed by the compacted topic."""
+@dataclass(frozen=True)
+class Failure:
+    """An item that failed for now: why, how many times, and when to try it again."""
 
-    def __init__(self, settings: Settings, producer: AIOKafkaProducer) -> None:
+    reason: str
+    attempts: int
+    retry_at: datetime
+
+
+@dataclass
+class SeenState:
+    """The outcome of every key, as the records of the topic leave it (no I/O)."""
+
+    done: set[str] = field(default_factory=set)
+    failures: dict[str, Failure] = field(default_factory=dict)
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        """Fold one record of the topic in; a tombstone (None) forgets the key."""
+        self.failures.pop(key, None)
+        if value is None:
+            self.done.discard(key)
+            return
+        about = _loads(value)
+        if about.get("outcome") != ERROR:
+            self.done.add(key)
+            return
+        if key in self.done:  # another ingester produced it meanwhile: done wins
+            return
+        try:
+            failure = Failure(
+                str(about["reason"]),
+                int(about["attempts"]),
+                datetime.fromisoformat(str(about["retry_at"])),
+            )
+        except (KeyError, TypeError, ValueError):
+            failure = Failure("unknown", 1, utcnow())
+        self.failures[key] = failure
+
+    def known(self, keys: Iterable[str]) -> bool:
+        """Whether any of the keys is done with (produced, skipped or given up)."""
+        return any(key in self.done for key in keys)
+
+    def failure(self, keys: Iterable[str]) -> Failure | None:
+        """The failure with the most attempts among the keys, if any failed."""
+        found = [self.failures[key] for key in keys if key in self.failures]
+        return max(found, key=lambda f: f.attempts) if found else None
+
+
+def _loads(value: bytes) -> dict[str, Any]:
+    try:
+        about = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {}
+    return about if isinstance(about, dict) else {}
+
+
+class SeenLog:
+    """The outcomes of items, backed by the compacted topic; the ingester's only writer."""
+
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.topic = settings.topic(SEEN_TOPIC)
-        self._producer = producer
-        self._keys: set[str] = set()
+        self.state = SeenState()
+        # one id per ingester: a second ingester must not fence this one
+        self._producer: AIOKafkaProducer = make_producer(
+            settings,
+            transactional_id=f"{self.topic}-{uuid.uuid4().hex}",
+            transaction_timeout_ms=_TRANSACTION_TIMEOUT_MS,
+        )
+        self._started = False
+        self._lock = asyncio.Lock()  # one transaction at a time per producer
         self._consumer: AIOKafkaConsumer | None = None
         self._follow: asyncio.Task[None] | None = None
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._keys
-
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self.state.done)
 
     async def start(self) -> None:
         """Create the topic if needed, read it to its end, then follow it in the background."""
         await ensure_topics(self.settings, extra=[seen_topic_spec(self.settings)])
-        client = make_consumer(self.settings)
+        await self._producer.start()
+        self._started = True
+        client = make_consumer(self.settings, isolation_level="read_committed")
         await client.start()
         self._consumer = client
         tps = await self._partitions()
@@ -65,7 +143,7 @@ class SeenLog:
         ends = await client.end_offsets(tps)
         while [tp for tp, end in ends.items() if await client.position(tp) < end]:
             await self._read(client, timeout_ms=500)
-        log.info("%d items seen before, from %s", len(self._keys), self.topic)
+        log.info("%d items seen before, from %s", len(self), self.topic)
         self._follow = asyncio.create_task(self._follow_loop(client))
 
     async def _partitions(self, timeout: float = 30.0) -> list[TopicPartition]:
@@ -88,17 +166,36 @@ class SeenLog:
                 await self._follow
         if self._consumer is not None:
             await stop_consumer(self._consumer)
+        if self._started:
+            await self._producer.stop()
 
-    async def add(self, keys: Iterable[str], **about: object) -> None:
-        """Record ``keys`` as produced (waits for the broker's acknowledgement)."""
-        value = orjson.dumps({"at": utcnow().isoformat(), **about})
+    async def record(
+        self,
+        keys: Iterable[str],
+        outcome: str,
+        *,
+        article: tuple[str, bytes] | None = None,
+        **about: object,
+    ) -> None:
+        """Write the outcome of an item's keys, and its article (key, value) to
+        ``articles.raw``, in one transaction; returns once it is committed."""
+        keys = list(keys)
+        value = orjson.dumps({"at": utcnow().isoformat(), "outcome": outcome, **about})
+        async with self._lock, self._producer.transaction():
+            if article is not None:
+                key, payload = article
+                await self._producer.send_and_wait(
+                    self.settings.topic("articles.raw"), payload, key=key.encode("utf-8")
+                )
+            await self._mark(keys, value)
+        for key in keys:
+            self.state.apply(key, value)
+
+    async def _mark(self, keys: list[str], value: bytes) -> None:
         sends = [
-            await self._producer.send(self.topic, value, key=key.encode("utf-8"))
-            for key in keys
-            if key not in self._keys
+            await self._producer.send(self.topic, value, key=key.encode("utf-8")) for key in keys
         ]
         await asyncio.gather(*sends)
-        self._keys.update(keys)
 
     async def _follow_loop(self, client: AIOKafkaConsumer) -> None:
         while True:
@@ -108,10 +205,5 @@ class SeenLog:
         batch = await client.getmany(timeout_ms=timeout_ms, max_records=1000)
         for records in batch.values():
             for record in records:
-                if record.key is None:
-                    continue
-                key = record.key.decode("utf-8", "replace")
-                if record.value is None:  # a tombstone forgets the item
-                    self._keys.discard(key)
-                else:
-                    self._keys.add(key)
+                if record.key is not None:
+                    self.state.apply(record.key.decode("utf-8", "replace"), record.value)

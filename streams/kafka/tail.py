@@ -10,12 +10,12 @@ import orjson
 from aiokafka import TopicPartition
 
 from streams.kafka.clients import consumer, stop_consumer, topic_partitions
-from streams.settings import TOPIC_NAMES, Settings
+from streams.settings import SEEN_TOPIC, TOPIC_NAMES, Settings
 
 
 def resolve_topic(settings: Settings, name: str) -> str:
     """``statements`` → the prefixed topic name; other names are taken as they are."""
-    return settings.topic(name) if name in TOPIC_NAMES else name
+    return settings.topic(name) if name in (*TOPIC_NAMES, SEEN_TOPIC) else name
 
 
 def as_json(message: Any) -> dict[str, Any]:

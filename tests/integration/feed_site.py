@@ -7,6 +7,8 @@ and a footer whose words must not reach the article text.
 from __future__ import annotations
 
 import gzip
+import re
+import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +88,78 @@ STORIES = {
         ),
     )
 }
+
+#: Stories of the feeds that carry faults next to good items (see :func:`serve`).
+MORE = {
+    s.slug: s
+    for s in (
+        Story(
+            "ferry",
+            "Night ferry returns after repairs",
+            (
+                "The night ferry across the lake returned to service on Friday after six "
+                "weeks of repairs to its engines and hull.",
+                "The operator said the crossing would run on the winter timetable until the "
+                "end of March, with an extra sailing on Saturdays.",
+                "Passengers who bought season tickets before the repairs will be refunded "
+                "for the weeks they could not travel.",
+            ),
+        ),
+        Story(
+            "market",
+            "Farmers' market moves to the square",
+            (
+                "The weekly farmers' market will move from the car park to the main square "
+                "in the new year, the town council decided on Monday.",
+                "Stallholders had complained that the car park flooded after heavy rain and "
+                "that shoppers could not find them.",
+                "The council will close the square to traffic on market mornings.",
+            ),
+        ),
+        Story(
+            "orchard",
+            "Volunteers replant the old orchard",
+            (
+                "More than sixty volunteers spent the weekend replanting the old orchard "
+                "behind the school with apple and pear trees.",
+                "The trees were grown from cuttings of the varieties that stood there a "
+                "century ago, the parish archivist said.",
+                "The first fruit is expected in three or four years.",
+            ),
+        ),
+        Story(
+            "tram",
+            "Tram stop renamed after local nurse",
+            (
+                "The tram stop outside the hospital will be renamed after a nurse who worked "
+                "on its wards for forty years, the transport authority said.",
+                "Her former colleagues had collected signatures for the change since the spring.",
+                "New signs will go up before the end of the month.",
+            ),
+        ),
+    )
+}
+
+#: An item whose only text is a description long enough to be the article (no page, no id).
+BARE_TEXT = (
+    "The swimming pool on Mill Road will close for two weeks in January while its filters "
+    "are replaced, the leisure centre said on Tuesday. Lane swimming moves to the school pool "
+    "in the evenings, and members will not pay for the weeks the pool is shut."
+)
+
+#: Written for these tests; served in windows-1251 with no charset declared anywhere.
+RUSSIAN = Story(
+    "most",
+    "Мост через реку откроют осенью",
+    (
+        "Новый мост через реку откроют для движения в сентябре, сообщили в городской "
+        "администрации во вторник.",
+        "По словам главного инженера проекта Анны Соколовой, строители уже завершили "
+        "укладку опор и приступили к монтажу пролётов.",
+        "Жители соседних районов надеются, что мост сократит время в пути до центра города "
+        "почти вдвое.",
+    ),
+)
 
 GERMAN = Story(
     "wetter",
@@ -170,13 +244,120 @@ def json_feed(base: str) -> bytes:
     )
 
 
-def serve(server: HTTPServer, *, timeout: float) -> None:
-    """Register the site's routes on ``server``."""
-    base = server.url_for("").rstrip("/")
-    server.expect_request("/robots.txt").respond_with_data(
-        "User-agent: *\nDisallow: /private/\n", content_type="text/plain"
+def _content(story: Story) -> str:
+    return (
+        "<content:encoded><![CDATA["
+        + "".join(f"<p>{p}</p>" for p in story.paragraphs)
+        + ("]]></content:encoded>")
     )
-    for story in (*STORIES.values(), GERMAN):
+
+
+def php_rss(base: str) -> str:
+    """Full-content items, two of them with dates that no calendar holds."""
+    ferry, market, orchard = (MORE[slug] for slug in ("ferry", "market", "orchard"))
+    when = format_datetime(datetime(2026, 11, 21, 8, 0, tzinfo=UTC))
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Lakeside Evening Post</title><link>{base}/</link>
+<item><title>{ferry.title}</title><link>{base}/news/ferry</link><pubDate>{when}</pubDate>
+  {_content(ferry)}</item>
+<item><title>{market.title}</title><link>{base}/news/market</link>
+  <pubDate>0000-00-00 00:00:00</pubDate>{_content(market)}</item>
+<item><title>{orchard.title}</title><link>{base}/news/orchard</link>
+  <pubDate>9999-12-31T23:59:59-05:00</pubDate>{_content(orchard)}</item>
+</channel></rss>"""
+
+
+def bad_json_feed(base: str) -> bytes:
+    """One good item among items whose fields have the wrong JSON types."""
+    tram = MORE["tram"]
+    return orjson.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "Courier Extra",
+            "items": [
+                {"id": "n1", "url": f"{base}/news/n1", "title": "Numbers", "summary": 5},
+                {
+                    "id": "tram-1",
+                    "url": f"{base}/news/tram",
+                    "title": tram.title,
+                    "content_text": tram.body,
+                    "date_published": "2026-11-21T09:00:00Z",
+                },
+                {"id": "n2", "url": 17, "title": "A number for a URL"},
+                {"id": "n3", "url": f"{base}/news/n3", "title": ["a", "list"]},
+                42,
+            ],
+        }
+    )
+
+
+#: The description of an item whose page robots.txt forbids: long enough to be its text.
+NOTICE_TEXT = (
+    "The library car park will be resurfaced over the Easter weekend, the council said. "
+    "Visitors are asked to use the station car park, where the first two hours will be free "
+    "while the work lasts, and the mobile library will stop outside the town hall instead."
+)
+
+
+def bare_rss(base: str) -> str:
+    """An item with only a description, an empty item, an item with only a title, and an
+    item whose page robots.txt forbids but whose description is long enough."""
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Leisure Notices</title>
+<item><description>{BARE_TEXT}</description></item>
+<item></item>
+<item><title>Notice board</title></item>
+<item><title>Car park closed</title><link>{base}/private/car-park</link>
+  <description>{NOTICE_TEXT}</description></item>
+</channel></rss>"""
+
+
+def russian_rss(base: str) -> bytes:
+    """A feed in windows-1251 whose encoding is declared nowhere (header, XML, BOM)."""
+    return f"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Городские новости</title><link>{base}/</link><language>ru</language>
+<item><title>{RUSSIAN.title}</title><link>{base}/news/{RUSSIAN.slug}</link>
+  <guid>most-2026</guid>{_content(RUSSIAN)}</item>
+</channel></rss>""".encode("cp1251")
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def elsewhere_rss(base: str, port: int) -> str:
+    """Items on hosts whose robots.txt cannot be read: one refuses connections, one 503s."""
+    other = base.replace("127.0.0.1", "localhost")
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Courier Links</title>
+<item><title>Closed host</title><link>http://127.0.0.1:{port}/news/closed</link></item>
+<item><title>Robots down</title><link>{other}/news/bridge</link></item>
+</channel></rss>"""
+
+
+def _count_items(body: str | bytes) -> int:
+    if isinstance(body, bytes) and body.startswith(b"{"):
+        return len(orjson.loads(body)["items"])
+    text = body.decode("latin-1") if isinstance(body, bytes) else body
+    return len(re.findall(r"<(?:item|entry)[\s>]", text))
+
+
+def serve(server: HTTPServer, *, timeout: float) -> dict[str, int]:
+    """Register the site's routes on ``server``; returns the items of each feed it serves."""
+    base = server.url_for("").rstrip("/")
+
+    def robots(request: Request) -> Response:
+        if request.host.startswith("localhost"):
+            return Response("busy", status=503)
+        return Response("User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+
+    server.expect_request("/robots.txt").respond_with_handler(robots)
+    for story in (*STORIES.values(), *MORE.values(), GERMAN):
         server.expect_request(f"/news/{story.slug}").respond_with_data(
             page(story), content_type="text/html; charset=utf-8"
         )
@@ -223,3 +404,29 @@ def serve(server: HTTPServer, *, timeout: float) -> None:
     server.expect_request("/huge.xml").respond_with_data(
         "<rss>" + "x" * 300_000 + "</rss>", content_type="application/rss+xml"
     )
+    server.expect_request("/items.json").respond_with_data(
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Five", "items": 5}',
+        content_type="application/feed+json",
+    )
+    # feeds with faults next to good items
+    bodies: dict[str, str | bytes] = {
+        "rss.xml": rss(base),
+        "atom.xml": atom(base),
+        "feed.json": json_feed(base),
+        "php.xml": php_rss(base),
+        "bad.json": bad_json_feed(base),
+        "bare.xml": bare_rss(base),
+        "cp1251.xml": russian_rss(base),
+        "elsewhere.xml": elsewhere_rss(base, closed_port()),
+        # declared us-ascii, written in UTF-8, no items: feedparser flags it and reads it
+        "empty.xml": '<?xml version="1.0" encoding="us-ascii"?>\n<rss version="2.0"><channel>'
+        "<title>Café notices</title></channel></rss>",
+    }
+    types = {"bad.json": "application/feed+json"}
+    for name in ("php.xml", "bad.json", "bare.xml", "cp1251.xml", "elsewhere.xml", "empty.xml"):
+        body = bodies[name]
+        server.expect_request(f"/{name}").respond_with_data(
+            body.encode("utf-8") if isinstance(body, str) else body,
+            content_type=types.get(name, "application/rss+xml"),
+        )
+    return {name: _count_items(body) for name, body in bodies.items()}
