@@ -119,6 +119,9 @@ class ArticleSpeakers:
             name = person_name(_clean(ent.text))
             if len(name.split()) >= 2 and name[0].isupper() and self._personal(ent, name):
                 self._add_person(name, ent.start_char, roles_of(ent))
+        for name, start in _untagged_names(self.doc):
+            if self._known_person(name) is None:
+                self._add_person(name, start)
         # a person's name or surname that the tagger took for an organisation
         self.bodies.known = [b for b in self.bodies.known if self._known_person(b.name) is None]
 
@@ -312,6 +315,30 @@ class ArticleSpeakers:
             ),
             default=person.start if person.start < before else -1,
         )
+
+
+def _untagged_names(doc: Doc) -> list[tuple[str, int]]:
+    """Person names the tagger left untagged ("Nigeria striker Emeka Okonkwo joined"): two
+    or three capitalised proper nouns, the last heading the others, the first a given name,
+    none an institution's noun, in no entity of another kind."""
+    names = []
+    for token in doc:
+        if token.pos_ != "PROPN" or token.dep_ == "compound" or token.ent_type_:
+            continue
+        run = [token]
+        for left in reversed(list(token.lefts)):
+            if left.dep_ == "compound" and left.pos_ == "PROPN" and left.i == run[0].i - 1:
+                run.insert(0, left)
+        words = [t.text for t in run]
+        if not 2 <= len(run) <= 3 or any(t.ent_type_ and t.ent_type_ != "PERSON" for t in run):
+            continue
+        if not all(w.isalpha() and w[:1].isupper() and not w.isupper() for w in words):
+            continue
+        if any(w.lower() in INSTITUTION_NOUNS or w.lower() in COMPANY_NOUNS for w in words):
+            continue
+        if name_gender(words[0]) is not None:
+            names.append((" ".join(words), run[0].idx))
+    return names
 
 
 def _definite(head: Token) -> bool:
