@@ -24,6 +24,7 @@ from streams.ids import statement_id
 from streams.nlp.cues import (
     SUBJECT_DEPS,
     adjacent_phrase,
+    block_after,
     call_on,
     charge,
     cue_label,
@@ -173,6 +174,12 @@ def _content(
     if in_sentence:
         used.update(in_sentence)
         return [_direct(speaker, cue_text, q, text_of(cue.doc)) for q in in_sentence]
+    block = block_after(cue)
+    if block is not None:  # "The governor added:" and the quotation as a paragraph
+        used.update(
+            q for q in quotes if block[0] - 1 <= q.inner_start and q.inner_end <= block[1] + 1
+        )
+        return [Found(speaker, cue_text, *block, "direct")]
     clause = _that_clause_of_object(cue)
     if clause is not None:
         return [Found(speaker, cue_text, *clause, "indirect")]

@@ -74,6 +74,7 @@ def find_cues(doc: Doc) -> Iterable[Token]:
             token.lemma_ in NEEDS_COMPLEMENT
             and not has_complement(token)
             and quoted_evaluation(token) is None
+            and block_after(token) is None
         ):
             continue
         if token.lemma_ in WITHHOLDING and any(c.dep_ == "xcomp" for c in token.children):
@@ -158,6 +159,36 @@ def _in_object_phrase(token: Token) -> bool:
     if token.pos_ == "ADP":
         return token.lower_ in ("as", "of")
     return token.tag_ == "POS" or token.text in (",", "'", "’", "-")
+
+
+_BLOCK_QUOTES = "\"“”'‘’«»„"
+
+
+def block_after(cue: Token) -> tuple[int, int] | None:
+    """The paragraph a reporting clause ending in a colon introduces ("The governor added:",
+    "The Times reports:"), as characters without enclosing quotation marks: the convention
+    for a long quotation set off as a paragraph of its own."""
+    doc = cue.doc
+    after = cue.i + 1
+    while after < len(doc) and doc[after].dep_ in ("prt", "advmod", "npadvmod"):
+        after += 1
+    if after >= len(doc) or doc[after].text != ":":
+        return None
+    text = text_of(doc)
+    colon_end = doc[after].idx + 1
+    line_end = text.find("\n", colon_end)
+    if line_end < 0 or text[colon_end:line_end].strip():
+        return None  # the content follows on the same line: the parse has it
+    start = line_end
+    while start < len(text) and text[start].isspace():
+        start += 1
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    while start < end and text[start] in _BLOCK_QUOTES:
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _BLOCK_QUOTES):
+        end -= 1
+    return (start, end) if end - start > 1 else None
 
 
 def quotes_of(doc: Doc) -> list[Quote]:

@@ -326,3 +326,16 @@ def test_a_quote_in_a_participle_belongs_to_it_not_to_the_main_verb(nlp: Any) ->
     statements = _extract(nlp, text)
     assert [s.cue for s in statements] == ["dismissed", "saying"]
     assert "beyond anything" not in statements[0].content
+
+
+def test_a_reporting_clause_ending_in_a_colon_introduces_the_next_paragraph(nlp: Any) -> None:
+    text = (
+        "The mayor spoke to reporters for an hour.\n\nThe mayor added:\n\n"
+        "“The bridge will reopen in May, and the ferry will run until then.”\n\n"
+        "Traffic was light on Monday."
+    )
+    statements = _extract(nlp, text)
+    assert [s.content for s in statements] == [
+        "The bridge will reopen in May, and the ferry will run until then."
+    ]
+    assert statements[0].kind == "direct"
