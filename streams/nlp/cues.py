@@ -54,6 +54,9 @@ _CHARGE_CLASSES = frozenset({"criticize", "praise", "reject"})
 _TOPIC_PREPS = {"warn": ("of", "about", "against"), "caution": ("against", "about")}
 _TOPIC_PREPS |= {"complain": ("about", "of"), "call": ("for",), "appeal": ("for",)}
 _RELATIVE = frozenset({"who", "that", "which"})
+_BY_WAY_OF = frozenset({"by", "after", "before", "while", "in", "when"})
+#: verbs of saying whose object is what was said ("cited the figures", "mentioned the deal")
+_OBJECT_LEMMAS = frozenset({"cite", "mention", "tout"})
 _INVERSION_MARKS = frozenset({",", "”", '"', "''", "’", "—", "–"})
 
 
@@ -79,8 +82,8 @@ def find_cues(doc: Doc) -> Iterable[Token]:
             continue
         if token.lemma_ in WITHHOLDING and any(c.dep_ == "xcomp" for c in token.children):
             continue  # "refused to discuss the case": speech withheld, not made
-        if _under_withheld_speech(token):
-            continue  # "did not say who he spoke to"
+        if _under_withheld_speech(token) or _reason_for_withholding(token):
+            continue  # "did not say who he spoke to", "declined to comment, citing …"
         yield token
     for token in doc:
         if token.lower_ == "according" and not inside[token.i]:
@@ -218,6 +221,14 @@ def negated(token: Token) -> bool:
     return any(c.dep_ == "neg" for c in token.children)
 
 
+def _reason_for_withholding(token: Token) -> bool:
+    """ "declined to comment, citing the proceedings": the reason given for withheld speech."""
+    head = token.head
+    return head.lemma_ in WITHHOLDING and any(
+        c.dep_ == "xcomp" and verb_class(c.lemma_) is not None for c in head.children
+    )
+
+
 def _under_withheld_speech(token: Token) -> bool:
     """Whether ``token`` lies in what a negated or withheld reporting verb governs."""
     for ancestor in token.ancestors:
@@ -282,7 +293,7 @@ def object_content(cue: Token, child: Token) -> bool:
     return (
         child.dep_ == "dobj"
         and child.pos_ != "PRON"  # "Thank you": no content
-        and verb_class(cue.lemma_) in _OBJECT_CLASSES
+        and (verb_class(cue.lemma_) in _OBJECT_CLASSES or cue.lemma_ in _OBJECT_LEMMAS)
     )
 
 
@@ -412,6 +423,15 @@ def _subject(verb: Token, depth: int = 0) -> Token | None:
         # called on Y to …" for a noun phrase, and X is the subject
         return verb.head if verb.head.pos_ in ("PROPN", "NOUN") else None
     head = verb.head
+    if (
+        verb.dep_ == "pcomp"
+        and verb.tag_ == "VBG"
+        and head.lower_ in _BY_WAY_OF
+        and head.head.pos_ in ("VERB", "AUX")
+        and not _reported(head.head)
+    ):
+        # "responded by saying …", "began by saying …": the subject of the verb it qualifies
+        return _subject(head.head, depth + 1)
     participle = (
         verb.dep_ in ("advcl", "xcomp")
         and verb.tag_ == "VBG"

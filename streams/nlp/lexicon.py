@@ -73,6 +73,8 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "hint",
         "recount",
         "relate",
+        "cite",
+        "tout",
         "share",
         "explain",
         "clarify",
@@ -193,6 +195,9 @@ NEEDS_COMPLEMENT = frozenset(
     "demonstrate",
     "establish",
     "determine",
+    "cite",
+    "tout",
+    "mention",
     # intransitive or addressee-taking uses ("spoke to reporters", "briefed the press")
     "speak",
     "report",

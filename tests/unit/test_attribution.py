@@ -79,6 +79,20 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "indirect",
         ),
         (
+            "Senator Ana Ruiz answered the critics by saying the bill would cut costs.",
+            "Ana Ruiz",
+            "saying",
+            "the bill would cut costs",
+            "indirect",
+        ),
+        (
+            "The senator cited figures from the treasury.",
+            "senator",
+            "cited",
+            "figures from the treasury",
+            "indirect",
+        ),
+        (
             "OSLO — Power prices rose sharply in southern Norway, grid operator Statnett said.",
             "Statnett",
             "said",
@@ -114,6 +128,7 @@ def test_statement_table(
         "She called her brother to wish him a happy birthday.",
         "A jury found the builder guilty of fraud on Monday.",
         "Her memoir, “Where The River Bends,” was published last year.",
+        "The agency declined to comment, citing the ongoing investigation.",
     ],
 )
 def test_not_statements(nlp: Any, text: str) -> None:
