@@ -48,17 +48,26 @@ def paragraph_sentences(doc: Doc) -> Doc:
 
 
 def _dateline_end(doc: Doc) -> int | None:
-    """The first token after a dateline ("ASWAN, Egypt — …", "LONDON (Reuters) - …"): the
-    place in capitals, then a dash, at the start of the text. It is no part of the first
-    sentence, and the parser otherwise takes the place for the subject of its verb."""
-    for token in doc[1:12]:
-        if token.text in ("—", "–", "--") or (token.text == "-" and doc[token.i - 1].is_punct):
-            head = [t for t in doc[: token.i] if t.is_alpha]
-            if head and head[0].is_upper and token.i + 1 < len(doc):
-                return token.i + 1
-            return None
-        if "\n" in token.text:
-            return None
+    """The first token after a dateline ("ASWAN, Egypt — …", "WASHINGTON -- …"): a place
+    in capitals, then a dash, opening the first or second paragraph (a headline may come
+    first). It is no part of the first sentence, and the parser otherwise takes the place
+    for the subject of its verb."""
+    opening = 0
+    for paragraph in range(2):
+        for token in doc[opening : opening + 12]:
+            if token.i == opening:
+                continue
+            if token.text in ("—", "–", "--") or (token.text == "-" and doc[token.i - 1].is_punct):
+                head = [t for t in doc[opening : token.i] if t.is_alpha]
+                if head and head[0].is_upper and len(head[0]) > 1 and token.i + 1 < len(doc):
+                    return token.i + 1
+                break
+            if "\n" in token.text:
+                break
+        if paragraph == 0:
+            opening = next((t.i + 1 for t in doc[:200] if t.is_space and "\n" in t.text), len(doc))
+            if opening >= len(doc):
+                return None
     return None
 
 
