@@ -10,7 +10,8 @@ Metrics follow BBC Citron's evaluation of quote extraction:
 - **source accuracy**: over predicted statements whose content overlaps a gold attribution's
   content, the share whose speaker is that attribution's source: the speaker mention overlaps
   the gold source span, or the last word of the gold source's name (its text before any
-  comma) occurs in the canonical name.
+  comma or parenthesis) occurs in the canonical name; where the gold source is a relative
+  pronoun ("economists, who said …"), a mention ending right before it is its antecedent.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from streams.evaluation.matching import ContentTokens, excerpt, f1, match, ratio
 from streams.records import EnrichedArticle, Statement
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_RELATIVE_PRONOUNS = frozenset({"who", "whom", "which", "that"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
         if not candidates:
             continue
         scores.sourced += 1
-        if any(_source_matches(statement, g) for g in candidates):
+        if any(_source_matches(statement, g, text) for g in candidates):
             scores.source_correct += 1
         else:
             scores.problems.append(
@@ -173,11 +176,17 @@ def _joined(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return " … ".join(text[start:end] for start, end in spans)
 
 
-def _source_matches(statement: Statement, gold: GoldAttribution) -> bool:
+def _source_matches(statement: Statement, gold: GoldAttribution, text: str) -> bool:
     speaker = statement.speaker
     if _overlaps(((speaker.start, speaker.end),), gold.source):
         return True
-    # the gold source may carry an apposition ("Michael Mulgrew, president of …"): its
-    # name is the part before the first comma
-    words = _TOKEN.findall(gold.source_text.split(",")[0])
+    if gold.source and gold.source_text.strip().lower() in _RELATIVE_PRONOUNS:
+        # PolNeAR marks the relative pronoun of "economists, who said …" as the source: the
+        # source is the noun phrase it stands for, which ends right before it
+        between = text[speaker.end : gold.source[0][0]]
+        if speaker.end <= gold.source[0][0] and not between.strip(" ,"):
+            return True
+    # the gold source may carry an apposition ("Michael Mulgrew, president of …") or a
+    # party label ("Sen. Claire McCaskill (D-Mo.)"): its name is the part before them
+    words = _TOKEN.findall(_PARENTHESES.sub(" ", gold.source_text).split(",")[0])
     return bool(words) and words[-1].lower() in speaker.name.lower().split()
