@@ -27,8 +27,6 @@ _NON_SPEAKERS = frozenset(
         "i",
         "we",
         "you",
-        "it",
-        "they",
         "who",
         "which",
         "that",

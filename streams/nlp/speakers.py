@@ -152,11 +152,12 @@ class ArticleSpeakers:
         ``proper`` says the layout marks the mention as a name (a signature, a transcript
         turn) whatever the tagger thought of it.
         """
-        speaker = (
-            self._antecedent(head)
-            if head.lower_ in _PERSON_PRONOUNS
-            else self._nominal(head, proper)
-        )
+        if head.lower_ in _PERSON_PRONOUNS:
+            speaker = self._antecedent(head)
+        elif head.lower_ in ("they", "it"):
+            speaker = self._collective_antecedent(head)
+        else:
+            speaker = self._nominal(head, proper)
         if speaker is not None:
             self._spoken.append((head.idx, speaker))
         return speaker
@@ -185,6 +186,28 @@ class ArticleSpeakers:
         if found is None:
             return None
         return _speaker(found.name, "person", head.text, head.idx, head.idx + len(head))
+
+    def _collective_antecedent(self, head: Token) -> Speaker | None:
+        """What "they" or "it" stands for as a speaker: the latest group, organisation or place
+        that spoke (or, for "they", a plural noun that was a subject) in this or the previous
+        sentence. None when nothing fits: the statement is then not reported."""
+        sentence = sentence_of(head)
+        previous_start = (
+            sentence_of(self.doc[sentence.start - 1]).start if sentence.start > 0 else 0
+        )
+        window_start = self.doc[previous_start].idx
+        kinds = ("group", "org") if head.lower_ == "they" else ("org", "place")
+        for offset, earlier in reversed(self._spoken):
+            if window_start <= offset < head.idx and earlier.type in kinds:
+                return _speaker(
+                    earlier.name, earlier.type, head.text, head.idx, head.idx + len(head)
+                )
+        if head.lower_ == "they":
+            for token in reversed(self.doc[previous_start : head.i]):
+                if token.dep_ == "nsubj" and token.tag_ in ("NNS", "NNPS"):
+                    name = group_name(mention_span(token))
+                    return _speaker(name, "group", head.text, head.idx, head.idx + len(head))
+        return None
 
     def _recent_subject(self, head: Token, fits: Callable[[Person | None], bool]) -> Person | None:
         """The person named as a subject (or in apposition to one: "Ghana's trade minister,

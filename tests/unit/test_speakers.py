@@ -80,3 +80,14 @@ def test_a_name_with_a_particle_keeps_its_surname(nlp: Any) -> None:
         "Al-Masri said repairs had cost $40 million."
     )
     assert {name for name, _ in _speakers(nlp, text)} == {"Hasan al-Masri"}
+
+
+def test_they_and_it_resolve_to_the_group_or_body_that_spoke(nlp: Any) -> None:
+    text = (
+        "The Harbour Workers Union said the strike would go on. "
+        "It said members had rejected the offer by a wide margin. "
+        "Dock owners met on Friday. They said the port would stay open."
+    )
+    speakers = _speakers(nlp, text)
+    assert speakers[1] == ("Harbour Workers Union", "org")
+    assert speakers[-1][1] == "group" and speakers[-1][0].lower() == "dock owners"
