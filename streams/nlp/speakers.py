@@ -457,6 +457,8 @@ def mention_span(head: Token) -> Span:
             if child.dep_ not in ("amod", "prep") or child.i != right + 1 or _temporal(child):
                 break
             right = child.right_edge.i
+    while right > head.i and (doc[right].dep_ == "cc" or doc[right].is_punct):
+        right -= 1  # "the former secretary of state and …"
     return doc[left : right + 1]
 
 
