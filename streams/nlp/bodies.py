@@ -117,7 +117,9 @@ def defined_acronyms(doc: Doc) -> list[Body]:
     bodies = []
     for token in doc[2:-1]:
         i = token.i
-        if not (is_acronym(token.text) and doc[i - 1].text == "(" and doc[i + 1].text == ")"):
+        if not (token.is_upper and doc[i - 1].text == "(" and doc[i + 1].text == ")"):
+            continue
+        if not is_acronym(token.text):
             continue
         start = end = i - 1
         while start > 0:

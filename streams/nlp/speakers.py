@@ -107,6 +107,12 @@ class ArticleSpeakers:
 
     def __post_init__(self) -> None:
         self._ents = list(self.doc.ents)
+        # where each name of two words or more is written, for "the last full mention"
+        self._full_mentions = [
+            (start, words)
+            for start, words in ((e.start_char, name_words(e.text)) for e in self._ents)
+            if len(words) >= 2
+        ]
         self.bodies = Bodies(self.doc)
         # surnames the tagger labels PERSON somewhere in the article: another mention of the
         # same name that it labels ORG or GPE is the same person (a tagging slip)
@@ -330,11 +336,9 @@ class ArticleSpeakers:
         words = name_words(person.name)
         return max(
             (
-                ent.start_char
-                for ent in self._ents
-                if ent.start_char < before
-                and len(name_words(ent.text)) >= 2
-                and same_person(name_words(ent.text), words)
+                start
+                for start, mention in self._full_mentions
+                if start < before and same_person(mention, words)
             ),
             default=person.start if person.start < before else -1,
         )
