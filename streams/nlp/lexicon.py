@@ -38,7 +38,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "remark",
         "mention",
         "state",
-        "explain",
         "describe",
         "reply",
         "respond",
@@ -62,8 +61,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "predict",
         "estimate",
         "conclude",
-        "tweet",
-        "post",
         "testify",
         "brief",
         "inform",
@@ -86,8 +83,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "argue",
         "contend",
         "affirm",
-        "declare",
-        "proclaim",
         "vow",
         "pledge",
         "promise",
@@ -96,7 +91,6 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "guarantee",
         "swear",
         "confirm",
-        "stress",
     ),
     "claim": (
         "claim",
@@ -152,7 +146,7 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
         "mock",
         "ridicule",
     ),
-    "ask": ("ask", "wonder", "inquire", "enquire", "query"),
+    "ask": ("wonder", "inquire", "enquire", "query"),
     "write": ("write", "tweet", "post", "blog", "text", "email"),
     "admit": (
         "admit",
@@ -164,10 +158,9 @@ _BY_CLASS: dict[VerbClass, tuple[str, ...]] = {
     ),
 }
 
-REPORTING_VERBS: dict[str, VerbClass] = {}
-for _cls, _lemmas in _BY_CLASS.items():
-    for _lemma in _lemmas:
-        REPORTING_VERBS.setdefault(_lemma, _cls)
+REPORTING_VERBS: dict[str, VerbClass] = {
+    lemma: cls for cls, lemmas in _BY_CLASS.items() for lemma in lemmas
+}
 
 #: Verbs whose complement clause is not a report of speech when they stand alone without a
 #: clausal complement or quotation ("he called the shots", "she wrote a book").
