@@ -54,7 +54,10 @@ _TOPIC_PREPS |= {"complain": ("about", "of"), "call": ("for",), "appeal": ("for"
 _RELATIVE = frozenset({"who", "that", "which"})
 _BY_WAY_OF = frozenset({"by", "after", "before", "while", "in", "when"})
 #: verbs of saying whose object is what was said ("cited the figures", "mentioned the deal")
-_OBJECT_LEMMAS = frozenset({"cite", "mention", "tout"})
+_OBJECT_LEMMAS = frozenset({
+    "cite", "mention", "tout", "note", "report", "reveal", "disclose", "confirm", "acknowledge",
+    "predict", "estimate",
+})  # fmt: skip
 _INVERSION_MARKS = frozenset({",", "”", '"', "''", "’", "—", "–"})
 
 
