@@ -17,6 +17,7 @@ from streams.ids import speaker_id
 from streams.nlp.bodies import COMPANY_NOUNS, INSTITUTION_NOUNS, Bodies, is_acronym
 from streams.nlp.doccache import sentence_of
 from streams.nlp.gender import Gender, is_given_name, name_gender, noun_gender, pronoun_gender
+from streams.nlp.lexicon import verb_class
 from streams.nlp.names import TITLES, by_bare_name, name_words, same_person, strip_titles
 from streams.records import Speaker, SpeakerType
 
@@ -245,8 +246,12 @@ class ArticleSpeakers:
         ent = next((e for e in self._ents if e.start <= head.i < e.end), None)
         start, end = span.start_char, span.end_char
         if head.pos_ == "PROPN" or proper or (head.is_upper and is_acronym(head.text)):
+            # a layout's name (a signature, a transcript turn) is the name it marks, whatever
+            # entity the tagger ran it into
+            source = span.text if proper or ent is None else ent.text
             text = _clean(
-                ent.text if ent is not None else _proper_run(head, span), keep_case=not proper
+                source if ent is not None or proper else _proper_run(head, span),
+                keep_case=not proper,
             )
             body = self.bodies.covering(head)
             person = None if body else self._known_person(person_name(text), mention=head)
@@ -377,11 +382,21 @@ def _definite(head: Token) -> bool:
 
 def person_name(text: str) -> str:
     """A person's canonical name from a mention: no leading lower-case role words, no
-    possessor ("Ethiopia's Tigist Alemu"), no titles ("farmer Ana Ruiz" → "Ana Ruiz")."""
+    possessor ("Ethiopia's Tigist Alemu"), no titles ("farmer Ana Ruiz" → "Ana Ruiz"), no
+    headline verb the tagger took in ("Obama Says")."""
     words = text.split()
     while len(words) > 2 and (not words[0][:1].isupper() or words[0].endswith(("'s", "’s"))):
         words = words[1:]
+    while len(words) > 1 and _headline_verb(words[-1]):
+        words = words[:-1]
     return strip_titles(" ".join(words))
+
+
+def _headline_verb(word: str) -> bool:
+    lower = word.lower()
+    return lower in ("said", "told") or (
+        lower.endswith("s") and verb_class(lower[:-1]) is not None and word[:1].isupper()
+    )
 
 
 def group_name(span: Span) -> str:

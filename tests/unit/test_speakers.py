@@ -91,3 +91,17 @@ def test_they_and_it_resolve_to_the_group_or_body_that_spoke(nlp: Any) -> None:
     speakers = _speakers(nlp, text)
     assert speakers[1] == ("Harbour Workers Union", "org")
     assert speakers[-1][1] == "group" and speakers[-1][0].lower() == "dock owners"
+
+
+def test_a_headline_verb_is_no_part_of_a_name(nlp: Any) -> None:
+    text = (
+        "Lopez Says Bridge Will Reopen.\n\nMayor Ana Lopez said on Monday that the bridge "
+        "would reopen in May. Lopez said the repairs had cost $4 million."
+    )
+    assert {name for name, _ in _speakers(nlp, text)} == {"Ana Lopez"}
+
+
+def test_a_transcript_turn_is_named_by_its_marker_only(nlp: Any) -> None:
+    text = "HOST: Welcome back to the programme.\nRIVERA: Thank you for having me tonight."
+    names = [name for name, _ in _speakers(nlp, text)]
+    assert names and all(len(name.split()) == 1 for name in names)
