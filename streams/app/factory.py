@@ -246,6 +246,9 @@ def create_app(settings: Settings) -> StreamsApp:
         # what the other workers call when they route a table read here
         canonical_url=settings.web_url or f"http://{settings.web_host}:{settings.web_port}",
         web_in_thread=False,
+        # Faust's own pages: the raw table values, the workers' URLs, every local key
+        web_router_enabled=settings.web_faust_pages,
+        web_tables_enabled=settings.web_faust_pages,
     )
 
     def topic(name: str) -> faust.TopicT:
