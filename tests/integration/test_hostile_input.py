@@ -67,7 +67,12 @@ def small_topics_worker(
     kafka: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Worker]:
     settings = kafka.model_copy(
-        update={"topic_prefix": "hostile.", "app_id": "streams-hostile", "web_port": free_port()}
+        update={
+            "topic_prefix": "hostile.",
+            "app_id": "streams-hostile",
+            "web_port": free_port(),
+            "push_timeout": 2.0,
+        }
     )
 
     async def topics() -> None:
@@ -224,6 +229,15 @@ def test_the_push_body_is_read_whole_however_it_arrives(kafka: Settings, worker:
     assert in_chunks[0] == 202, in_chunks
     assert chunked_over[0] == 413, chunked_over
     assert declared_over[0] == 413, declared_over
+
+
+def test_a_body_slower_than_the_push_timeout_is_refused(small_topics_worker: Worker) -> None:
+    settings = small_topics_worker.settings
+    article = orjson.dumps({"text": "“Slow bodies end,” Nadia Haddad said."})
+    status, body = asyncio.run(
+        _raw(settings, _auth_lines(len(article)), [article[:20], article[20:]], pause=3.0)
+    )
+    assert status == 408 and b"STREAMS_PUSH_TIMEOUT" in body, body
 
 
 def test_the_push_door_checks_every_limit_and_says_why(kafka: Settings, worker: Worker) -> None:
