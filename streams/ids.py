@@ -1,7 +1,8 @@
 """Deterministic identities, so that any worker computes the same id for the same thing.
 
 - ``article_id``: given by the source, else a hash of the canonical URL, else of the text.
-- ``statement_id``: a hash of the article id and the statement's character span.
+- ``statement_id``: a hash of the article id, the statement's character span and its content.
+- ``text_digest``: a hash of an article's exact text, what a reused ``article_id`` is told by.
 - ``speaker_id``: ``<type>:<slug of the canonical name>`` (``person:abbas-araghchi``).
 """
 
@@ -55,9 +56,19 @@ def article_id(*, given: str | None = None, url: str | None = None, text: str = 
     return digest("text", unicodedata.normalize("NFC", text))
 
 
-def statement_id(article: str, start: int, end: int) -> str:
-    """Stable over redelivery: the same article and span give the same id."""
-    return digest("statement", article, str(start), str(end))
+def statement_id(article: str, start: int, end: int, content: str) -> str:
+    """Stable over redelivery, new when the words change.
+
+    The same article, span and words give the same id; an article id reused for another
+    text gives other ids for whatever words changed, so a subscriber that deduplicates by
+    statement id never drops a statement it has not seen.
+    """
+    return digest("statement", article, str(start), str(end), content)
+
+
+def text_digest(text: str) -> str:
+    """A hash of an article's exact text (no normalisation: offsets refer to it)."""
+    return digest("text-version", text)
 
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")

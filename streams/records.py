@@ -14,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
+#: Longest value of each of an article's short fields (characters). The text's limit is a
+#: setting (``STREAMS_MAX_ARTICLE_CHARS``), checked by :func:`streams.limits.check_article`.
+#: The URL is copied into every statement of the article, so its bound also bounds what an
+#: article's outputs can grow to.
+MAX_ARTICLE_ID_CHARS = 256
+MAX_URL_CHARS = 2048
+MAX_SOURCE_CHARS = 256
+MAX_TITLE_CHARS = 1000
+MAX_LANG_CHARS = 35  # the longest BCP 47 tag in practical use
+
 Polarity = Literal["favor", "against", "neutral"]
 StatementKind = Literal["direct", "indirect", "mixed"]
 SpeakerType = Literal["person", "org", "place", "group", "unknown"]
@@ -37,14 +47,14 @@ class Record(BaseModel):
 class Article(Record):
     """An article as produced to ``articles.raw`` (key: ``article_id``)."""
 
-    article_id: str = Field(min_length=1, max_length=256)
-    url: str | None = None
-    source: str | None = None
-    title: str | None = None
-    text: str
+    article_id: str = Field(min_length=1, max_length=MAX_ARTICLE_ID_CHARS)
+    url: str | None = Field(None, max_length=MAX_URL_CHARS)
+    source: str | None = Field(None, max_length=MAX_SOURCE_CHARS)
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
+    text: str = Field(description="Bounded by STREAMS_MAX_ARTICLE_CHARS where it is checked.")
     published_at: datetime | None = None
     fetched_at: datetime = Field(default_factory=utcnow)
-    lang: str | None = None
+    lang: str | None = Field(None, max_length=MAX_LANG_CHARS)
 
 
 class Entity(Record):
@@ -79,7 +89,10 @@ class Stance(Record):
 class Statement(Record):
     """Who said what (key on ``statements``: ``speaker.id``)."""
 
-    statement_id: str
+    statement_id: str = Field(
+        description="A hash of the article id, the statement's span and its content: the "
+        "same words in the same place of the same article give the same id."
+    )
     article_id: str
     speaker: Speaker
     cue: str
@@ -172,7 +185,13 @@ class DeadLetter(Record):
     offset: int | None = None
     key: str | None = None
     error: str
-    stage: Literal["decode", "validate", "limit", "enrich", "produce", "aggregate"]
+    stage: Literal["decode", "validate", "limit", "conflict", "enrich", "produce", "aggregate"] = (
+        Field(
+            description="decode: not JSON; validate: not a valid Article or over a limit; "
+            "conflict: the article_id was already used for another text; enrich: the NLP failed; "
+            "produce: the results could not be published; aggregate: a bad statement."
+        )
+    )
     payload: str = Field(description="The raw payload, bounded, undecodable bytes escaped.")
     payload_truncated: bool = False
     at: datetime = Field(default_factory=utcnow)

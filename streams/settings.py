@@ -111,8 +111,22 @@ class Settings(BaseSettings):
     push_max_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body POST /articles accepts."
     )
+    push_timeout: float = Field(
+        30.0, gt=0, description="Seconds POST /articles waits for the whole body (408 beyond)."
+    )
     stream_limit: int = Field(
         64, ge=1, description="Open /statements/stream connections per worker."
+    )
+    stream_limit_per_client: int = Field(
+        8, ge=1, description="Open /statements/stream connections per client address."
+    )
+    web_allowed_hosts: str = Field(
+        "",
+        description="Comma-separated Host names the web server answers besides localhost, "
+        "127.0.0.1, ::1, STREAMS_WEB_HOST and STREAMS_WEB_URL's host; `*` answers any.",
+    )
+    web_faust_pages: bool = Field(
+        False, description="Serve Faust's own /router/ and /table/ pages (off: 404)."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the commands and the worker."

@@ -1,7 +1,8 @@
 """The agents: thin adapters that receive, call a pure function, and send.
 
 Errors are caught per event (or per batch member) and routed to ``deadletter`` with topic,
-partition and offset; the stream goes on.
+partition and offset; the stream goes on. Nothing may escape the loop: Faust acknowledges a
+whole batch when its agent raises, and would commit past every article in it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from faust.exceptions import NotReady
 
 from streams.app.aggregate import fold
 from streams.app.deadletter import dead_letter
+from streams.app.publish import Outputs, PublishError, encode, publish
+from streams.app.versions import claim
 from streams.codec import dumps, loads
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
+from streams.kafka.clients import MAX_MESSAGE_BYTES
+from streams.limits import check_article
 from streams.records import Article, DeadLetter, KnownSpeaker, SpeakerState, Statement
 
 if TYPE_CHECKING:
@@ -34,7 +39,12 @@ log = logging.getLogger(__name__)
 async def send_dead_letter(
     parts: StreamsApp, event: faust.EventT[bytes], error: BaseException | str, stage: str
 ) -> None:
-    """Publish one failed event to ``deadletter``, keyed like the original."""
+    """Publish one failed event to ``deadletter``, keyed like the original, and wait for it.
+
+    The event's offset may be committed once this returns, so it returns only once the
+    broker has the letter: while it cannot (the broker away), it tries again, with a growing
+    pause, and the partition waits (the watchdog reports it as stalled).
+    """
     message = event.message
     letter: DeadLetter = dead_letter(
         topic=message.topic,
@@ -46,7 +56,24 @@ async def send_dead_letter(
         stage=stage,
         limit=parts.settings.deadletter_payload_bytes,
     )
-    await parts.deadletter.send(key=message.key, value=dumps(letter))
+    value = dumps(letter)
+    pause = 0.5
+    while True:
+        try:
+            await (await parts.deadletter.send(key=message.key, value=value))
+            break
+        except Exception as exc:  # any producer or broker error: the letter must get out
+            log.warning(
+                "dead letter for topic=%s partition=%s offset=%s not published (%r); "
+                "trying again in %.1fs",
+                message.topic,
+                message.partition,
+                message.offset,
+                exc,
+                pause,
+            )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
     parts.metrics.dead_letters[stage] += 1
 
 
@@ -59,14 +86,20 @@ def decode_article(parts: StreamsApp, value: bytes | None, key: bytes | None = N
         )
     if value is None:
         raise InputError("empty message (no value)")
-    article = loads(Article, value)
-    if not article.text.strip():
-        raise RecordError("the article text is empty")
-    if len(article.text) > parts.settings.max_article_chars:
-        raise RecordError(
-            f"the article has {len(article.text)} characters, over the limit of "
-            f"{parts.settings.max_article_chars} (STREAMS_MAX_ARTICLE_CHARS)"
-        )
+    return check_article(loads(Article, value), max_chars=parts.settings.max_article_chars)
+
+
+class Conflict(InputError):
+    """The article's id was already used for another text."""
+
+
+def admit(parts: StreamsApp, event: faust.EventT[bytes]) -> Article:
+    """The event's article, decoded, within the limits, and its id claimed for its text."""
+    message = event.message
+    article = decode_article(parts, message.value, message.key)
+    reason = claim(parts.versions, article)
+    if reason is not None:
+        raise Conflict(reason)
     return article
 
 
@@ -106,11 +139,9 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
             batch: list[tuple[faust.EventT[bytes], Article]] = []
             for event in events:
                 try:
-                    message = event.message
-                    batch.append((event, decode_article(parts, message.value, message.key)))
+                    batch.append((event, admit(parts, event)))
                 except InputError as exc:
-                    stage = "validate" if isinstance(exc, RecordError) else "decode"
-                    await send_dead_letter(parts, event, exc, stage)
+                    await send_dead_letter(parts, event, exc, _stage(exc))
             if not batch:
                 continue
             try:
@@ -120,26 +151,42 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 results = [ProcessingError(f"enrichment runner failed: {exc!r}")] * len(batch)
             parts.metrics.batches_enriched += 1
             registry = parts.registry()
-            for (event, article), result in zip(batch, results, strict=True):
+            ready: list[Outputs] = []
+            for (event, _), result in zip(batch, results, strict=True):
                 if isinstance(result, StreamsError):
                     await send_dead_letter(parts, event, result, "enrich")
                     continue
                 # speakers across articles: match the known ones, publish what is new
-                result, learned = registry.apply(result)
+                try:
+                    result, learned = registry.apply(result)
+                except Exception as exc:  # a bug here must not take the batch with it
+                    log.exception("speaker matching failed for %s", result.article_id)
+                    failure = ProcessingError(f"speaker matching failed: {exc!r}")
+                    await send_dead_letter(parts, event, failure, "enrich")
+                    continue
                 for entry in learned:
                     _learn(parts, entry)
-                await parts.enriched.send(key=article.article_id.encode(), value=dumps(result))
-                for statement in result.statements:
-                    await parts.statements.send(
-                        key=statement.speaker.id.encode(), value=dumps(statement)
-                    )
+                try:
+                    ready.append(encode(event, result, limit=MAX_MESSAGE_BYTES))
+                except PublishError as exc:
+                    await send_dead_letter(parts, event, exc, "produce")
+            for outputs, error in await publish(parts, ready):
+                if error is not None:
+                    await send_dead_letter(parts, outputs.event, error, "produce")
+                    continue
                 parts.metrics.articles_enriched += 1
-                parts.metrics.statements_published += len(result.statements)
-                produced = event.message.timestamp  # seconds (Faust divides Kafka's ms)
+                parts.metrics.statements_published += len(outputs.statements)
+                produced = outputs.event.message.timestamp  # seconds (Faust divides Kafka's ms)
                 if produced:
                     parts.metrics.latency.observe(max(0.0, time.time() - produced))
 
     return enrich
+
+
+def _stage(exc: InputError) -> str:
+    if isinstance(exc, Conflict):
+        return "conflict"
+    return "validate" if isinstance(exc, RecordError) else "decode"
 
 
 def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:

@@ -25,6 +25,7 @@ from streams.app import faust_fixes
 from streams.app.agents import aggregate_agent, enrich_agent
 from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
+from streams.app.versions import key_partition
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
@@ -47,6 +48,7 @@ class StreamsApp:
     deadletter: faust.TopicT
     speakers: faust.Table[str, Any]
     registry_table: faust.Table[str, Any]
+    versions: faust.Table[str, Any]
     runner: EnrichRunner
     metrics: Metrics = field(default_factory=Metrics)
     _registry: SpeakerRegistry | None = None
@@ -82,8 +84,25 @@ def _credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(ssl_context)
 
 
+class _KeyPartitioned(faust.Table):  # type: ignore[type-arg]
+    """A table whose changelog partition is its key's, as Kafka's default partitioner gives it.
+
+    Written from the enrich agent's batches, which have no current event to take the
+    partition from; the same partition as the key's on a topic keyed the same way.
+    """
+
+    def partition_for_key(self, key: Any) -> int:
+        return key_partition(str(key), self.partitions or self.app.conf.topic_partitions)
+
+
 def _json_table(
-    app: faust.App, settings: Settings, name: str, *, help: str, global_: bool = False
+    app: faust.App,
+    settings: Settings,
+    name: str,
+    *,
+    help: str,
+    global_: bool = False,
+    by_key: bool = False,
 ) -> faust.Table[str, Any]:
     """A table keyed by plain strings whose values travel as orjson.
 
@@ -108,22 +127,25 @@ def _json_table(
         allow_empty=True,
         config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
     )
-    factory = app.GlobalTable if global_ else app.Table
-    table = cast(
-        faust.Table[str, Any],
-        factory(
-            name,
-            default=None,
-            partitions=settings.partitions,
-            key_type=str,
-            value_type=None,
-            changelog_topic=changelog,
-            # a global table is written from any stream (the enrich agent's batches have no
-            # current event): its changelog partition comes from the key, not the event
-            use_partitioner=global_,
-            help=help,
-        ),
+    options: dict[str, Any] = dict(
+        default=None,
+        partitions=settings.partitions,
+        key_type=str,
+        value_type=None,
+        changelog_topic=changelog,
+        # a global table is written from any stream (the enrich agent's batches have no
+        # current event): its changelog partition comes from the key, not the event
+        use_partitioner=global_,
+        help=help,
     )
+    if by_key:
+        table = cast(
+            faust.Table[str, Any],
+            app.tables.add(_KeyPartitioned(app, name=name, beacon=app.tables.beacon, **options)),
+        )
+    else:
+        factory = app.GlobalTable if global_ else app.Table
+        table = cast(faust.Table[str, Any], factory(name, **options))
     table.key_serializer = "raw"
     table.value_serializer = "orjson"
     return table
@@ -224,6 +246,9 @@ def create_app(settings: Settings) -> StreamsApp:
         # what the other workers call when they route a table read here
         canonical_url=settings.web_url or f"http://{settings.web_host}:{settings.web_port}",
         web_in_thread=False,
+        # Faust's own pages: the raw table values, the workers' URLs, every local key
+        web_router_enabled=settings.web_faust_pages,
+        web_tables_enabled=settings.web_faust_pages,
     )
 
     def topic(name: str) -> faust.TopicT:
@@ -251,6 +276,13 @@ def create_app(settings: Settings) -> StreamsApp:
         global_=True,
         help="KnownSpeaker per speaker_id, shared by every worker.",
     )
+    versions = _json_table(
+        app,
+        settings,
+        "article-versions",
+        by_key=True,
+        help="{text: digest} per article_id: the text an article id names (see versions.py).",
+    )
     parts = StreamsApp(
         settings=settings,
         app=app,
@@ -260,6 +292,7 @@ def create_app(settings: Settings) -> StreamsApp:
         deadletter=topic("deadletter"),
         speakers=speakers,
         registry_table=registry,
+        versions=versions,
         runner=EnrichRunner(settings),
     )
     # several actors on one stream: Faust commits an offset only once every event before it

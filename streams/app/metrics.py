@@ -57,6 +57,7 @@ class Metrics:
     partitions_reread: int = 0
     recovery_remaining: int = 0
     articles_pushed: int = 0
+    event_streams: int = 0  # /statements/stream connections open now
     latency: Histogram = field(default_factory=Histogram)
     #: (topic, partition) → records behind the end of the partition; set by the web view
     lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
@@ -73,6 +74,7 @@ class Metrics:
             "partitions_reread": self.partitions_reread,
             "recovery_remaining": self.recovery_remaining,
             "articles_pushed": self.articles_pushed,
+            "event_streams": self.event_streams,
             "latency_seconds": {
                 "count": self.latency.count,
                 "mean": round(self.latency.total / self.latency.count, 4)
@@ -151,6 +153,12 @@ class Metrics:
             "counter",
             "Articles received on POST /articles.",
             [("", self.articles_pushed)],
+        )
+        metric(
+            "event_streams",
+            "gauge",
+            "GET /statements/stream connections open, each holding a Kafka consumer.",
+            [("", self.event_streams)],
         )
         metric(
             "processing_latency_seconds",

@@ -165,7 +165,9 @@ def openapi() -> dict[str, Any]:
             "version": "1",
             "description": "Who said what, from a live stream of news: the speakers aggregate, "
             "a live stream of statements, push ingestion, health and metrics. Any worker "
-            "answers any request.",
+            "answers any request. Every answer carries X-Content-Type-Options: nosniff and a "
+            "Content-Security-Policy with frame-ancestors 'none'; a Host the worker is not "
+            "reached by is answered 421, a request from a page of another origin 403.",
         },
         "paths": {
             "/speakers": {
@@ -218,6 +220,10 @@ def openapi() -> dict[str, Any]:
                             "description": "An event stream; each `data` is a Statement.",
                             "content": {"text/event-stream": {"schema": {"type": "string"}}},
                         },
+                        "429": _problem(
+                            "Too many streams open from this client address "
+                            "(STREAMS_STREAM_LIMIT_PER_CLIENT)."
+                        ),
                         "503": _problem("Too many streams open on this worker."),
                     },
                 }
@@ -237,8 +243,17 @@ def openapi() -> dict[str, Any]:
                         "400": _problem("The body is not JSON."),
                         "401": _problem("Missing or wrong bearer token."),
                         "403": _problem("Push ingestion is off."),
-                        "413": _problem("The body is over STREAMS_PUSH_MAX_BYTES."),
-                        "422": _problem("Not a valid Article."),
+                        "408": _problem("The body took over STREAMS_PUSH_TIMEOUT seconds."),
+                        "409": _problem("The article_id names another text on this worker."),
+                        "413": _problem(
+                            "The body is over STREAMS_PUSH_MAX_BYTES, or the text over "
+                            "STREAMS_MAX_ARTICLE_CHARS."
+                        ),
+                        "422": _problem(
+                            "Not a valid Article (a field over its limit, unknown fields…); "
+                            "the first 20 field errors and their count."
+                        ),
+                        "503": _problem("The article could not be produced; try again."),
                     },
                 }
             },

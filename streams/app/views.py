@@ -7,8 +7,9 @@
 ``GET /speakers/{id}``      one speaker: summary, stance per target, recent statements; routed
                             to the worker that owns the speaker's table partition
 ``GET /statements/stream``  Server-Sent Events of new statements (``speaker`` filter), resumable
-                            with ``Last-Event-ID``
+                            with ``Last-Event-ID`` (:mod:`streams.app.events`)
 ``POST /articles``          push ingestion: off unless ``STREAMS_PUSH_TOKEN`` is set
+                            (:mod:`streams.app.push`)
 ``GET /health``             liveness, recovery, counters
 ``GET /metrics``            Prometheus text
 ``GET /openapi.json``       the OpenAPI 3.1 description of the above
@@ -17,29 +18,28 @@
 Any worker answers any request: ``/speakers/{id}`` is forwarded to the partition's owner by
 Faust's table router, ``/speakers`` asks every worker named in the group's assignment for its
 share (``?local=1``), and ``/statements/stream`` reads the ``statements`` topic itself.
+What every answer carries and what is refused before routing: :mod:`streams.app.guard`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hmac
 import logging
 from collections.abc import Callable
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from aiohttp import ClientError, ClientTimeout, web
-from aiokafka import TopicPartition
-from aiokafka.partitioner import murmur2
-from pydantic import ValidationError
 
+from streams.app import guard
+from streams.app.events import Streams, statement_stream
 from streams.app.openapi import openapi
-from streams.codec import dumps
-from streams.ids import article_id
-from streams.kafka.clients import consumer, stop_consumer, topic_partitions
-from streams.records import Article, SpeakerState
+from streams.app.push import push_article
+from streams.app.responses import json_response as _json
+from streams.app.responses import problem as _problem
+from streams.app.versions import key_partition
+from streams.records import SpeakerState
 
 if TYPE_CHECKING:
     import faust
@@ -51,16 +51,9 @@ log = logging.getLogger(__name__)
 SORT_KEYS = ("statements", "articles", "name", "last_seen", "first_seen")
 MAX_LIMIT = 1000
 TOP_TARGETS = 5
-HEARTBEAT_SECONDS = 15.0
-_JSON = "application/json"
-
-
-def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type=_JSON, headers=headers)
-
-
-def _problem(status: int, detail: str, headers: dict[str, str] | None = None) -> web.Response:
-    return _json({"status": status, "error": detail}, status=status, headers=headers)
+#: ``offset`` beyond this is refused (a page that far is empty anyway, and the number must
+#: fit the JSON answer)
+MAX_OFFSET = 1 << 31
 
 
 # --- the aggregate --------------------------------------------------------------------------
@@ -101,7 +94,7 @@ def _owned(parts: StreamsApp) -> Callable[[str], bool]:
         return lambda key: True
 
     def owned(key: str) -> bool:
-        return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % count in actives
+        return key_partition(key, count) in actives
 
     return owned
 
@@ -136,8 +129,8 @@ def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
         offset = int(query.get("offset", 0))
     except ValueError as exc:
         raise web.HTTPBadRequest(reason="limit and offset must be integers") from exc
-    if not (0 <= limit <= MAX_LIMIT and offset >= 0):
-        raise web.HTTPBadRequest(reason=f"limit must be 0..{MAX_LIMIT}, offset >= 0")
+    if not (0 <= limit <= MAX_LIMIT and 0 <= offset <= MAX_OFFSET):
+        raise web.HTTPBadRequest(reason=f"limit must be 0..{MAX_LIMIT}, offset 0..{MAX_OFFSET}")
     wanted_type = query.get("type")
     needle = (query.get("q") or "").casefold()
     if wanted_type:
@@ -194,126 +187,6 @@ async def _gather(parts: StreamsApp) -> tuple[list[dict[str, Any]], list[str]]:
     return items, missing
 
 
-# --- the event stream -------------------------------------------------------------------------
-
-
-def parse_event_id(value: str | None) -> dict[int, int]:
-    """``"0-13.1-5"`` → ``{0: 13, 1: 5}`` (partition → next offset); junk gives ``{}``."""
-    positions: dict[int, int] = {}
-    for part in (value or "").split("."):
-        partition, sep, offset = part.partition("-")
-        if sep and partition.isdigit() and offset.isdigit():
-            positions[int(partition)] = int(offset)
-    return positions
-
-
-def format_event_id(positions: dict[int, int]) -> str:
-    return ".".join(f"{p}-{o}" for p, o in sorted(positions.items()))
-
-
-class _Streams:
-    """Counts open event streams, so that one worker does not open unbounded consumers."""
-
-    def __init__(self) -> None:
-        self.open = 0
-
-
-async def statement_stream(
-    parts: StreamsApp, request: web.Request, streams: _Streams
-) -> web.StreamResponse:
-    settings = parts.settings
-    if streams.open >= settings.stream_limit:
-        return _problem(503, f"{streams.open} event streams open (STREAMS_STREAM_LIMIT)")
-    speaker = request.query.get("speaker")
-    resume = parse_event_id(
-        request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
-    )
-    topic = settings.topic("statements")
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no",
-        }
-    )
-    streams.open += 1
-    client = consumer(settings)
-    try:
-        await client.start()
-        tps = [TopicPartition(topic, p) for p in sorted(await topic_partitions(settings, topic))]
-        client.assign(tps)
-        await client.seek_to_end(*tps)
-        for tp in tps:
-            if tp.partition in resume:
-                client.seek(tp, resume[tp.partition])
-        positions = {tp.partition: await client.position(tp) for tp in tps}
-        await response.prepare(request)
-        await response.write(b"retry: 3000\n: connected\n\n")
-        idle = 0.0
-        while True:
-            batch = await client.getmany(timeout_ms=1000, max_records=200)
-            if not batch:
-                idle += 1.0
-                if idle >= HEARTBEAT_SECONDS:
-                    await response.write(b": keep-alive\n\n")
-                    idle = 0.0
-                continue
-            idle = 0.0
-            for tp, records in batch.items():
-                for record in records:
-                    positions[tp.partition] = record.offset + 1
-                    key = record.key.decode("utf-8", "replace") if record.key else None
-                    if speaker and key != speaker:
-                        continue
-                    data = (record.value or b"{}").replace(b"\n", b" ")
-                    event = f"id: {format_event_id(positions)}\nevent: statement\ndata: "
-                    await response.write(event.encode() + data + b"\n\n")
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass  # the client went away, or the worker stops
-    finally:
-        streams.open -= 1
-        with contextlib.suppress(Exception):
-            await stop_consumer(client)
-    return response
-
-
-# --- push ingestion ---------------------------------------------------------------------------
-
-
-async def push_article(parts: StreamsApp, request: web.Request) -> web.Response:
-    settings = parts.settings
-    if settings.push_token is None:
-        return _problem(403, "push ingestion is off; set STREAMS_PUSH_TOKEN to turn it on")
-    given = request.headers.get("Authorization", "")
-    expected = f"Bearer {settings.push_token.get_secret_value()}"
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        return _problem(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
-    limit = settings.push_max_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return _problem(413, f"the body is over {limit} bytes (STREAMS_PUSH_MAX_BYTES)")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        return _problem(413, f"the body is over {limit} bytes (STREAMS_PUSH_MAX_BYTES)")
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        return _problem(400, f"the body is not JSON: {exc}")
-    if not isinstance(data, dict):
-        return _problem(422, "the body must be a JSON object with at least a text field")
-    if not data.get("article_id") and isinstance(data.get("text"), str):
-        data["article_id"] = article_id(url=data.get("url"), text=data["text"])
-    try:
-        article = Article.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return _json({"status": 422, "error": "not a valid Article", "fields": errors}, 422)
-    if not article.text.strip():
-        return _problem(422, "the article has no text")
-    await parts.raw.send(key=article.article_id.encode(), value=dumps(article))
-    parts.metrics.articles_pushed += 1
-    return _json({"article_id": article.article_id, "topic": parts.raw.get_topic_name()}, 202)
-
-
 # --- health and metrics -----------------------------------------------------------------------
 
 
@@ -332,11 +205,26 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
 
 def register_views(parts: StreamsApp) -> None:
     app = parts.app
-    streams = _Streams()
+    streams = Streams()
     page_html = resources.files("streams.app").joinpath("static/index.html").read_bytes()
+    page_policy = guard.page_policy(page_html)
+
+    def peers() -> set[str]:
+        try:
+            hosts = app.router.table_metadata(parts.speakers.name)
+        except (KeyError, AttributeError):
+            return set()
+        return {_ident(h)[0] for h in hosts}
+
+    guard.install(cast(Any, app.web).web_app, parts.settings, peers)
 
     async def dashboard(self: Any, request: web.Request) -> web.Response:
-        return web.Response(body=page_html, content_type="text/html", charset="utf-8")
+        return web.Response(
+            body=page_html,
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Content-Security-Policy": page_policy},
+        )
 
     async def list_speakers(self: Any, request: web.Request) -> web.Response:
         if request.query.get("local"):

@@ -21,7 +21,10 @@ import random
 from collections.abc import Sequence
 from datetime import timedelta
 
+from pydantic import ValidationError
+
 from streams.codec import dumps
+from streams.errors import RecordError
 from streams.ids import article_id, canonical_url, digest
 from streams.ingest.charset import decode
 from streams.ingest.feeds import FeedConfig
@@ -32,6 +35,7 @@ from streams.ingest.seen import ERROR, GIVEN_UP, NEW, SKIPPED, Failure, SeenLog
 from streams.ingest.summary import FeedSummary, IngestMetrics
 from streams.ingest.text import fragment_text, language, page_text
 from streams.kafka.clients import ensure_topics
+from streams.limits import TooLong, check_article
 from streams.records import Article, utcnow
 from streams.settings import Settings
 
@@ -268,16 +272,22 @@ class Ingester:
         if detected and self.languages and detected not in self.languages:
             raise _Skip(f"language {detected}")
         url = canonical_url(item.link) if item.link else None
-        return Article(
-            article_id=article_id(url=url, given=None if url else _guid_id(item), text=text),
-            url=url,
-            source=feed.source,
-            title=_clip(title),
-            text=text,
-            published_at=published,
-            fetched_at=utcnow(),
-            lang=detected,
-        )
+        try:
+            article = Article(
+                article_id=article_id(url=url, given=None if url else _guid_id(item), text=text),
+                url=url,
+                source=feed.source,
+                title=_clip(title),
+                text=text,
+                published_at=published,
+                fetched_at=utcnow(),
+                lang=detected,
+            )
+            return check_article(article, max_chars=self.settings.max_article_chars)
+        except TooLong as exc:
+            raise _Skip("text over STREAMS_MAX_ARTICLE_CHARS") from exc
+        except (ValidationError, RecordError) as exc:
+            raise _Skip("over the article limits") from exc
 
 
 def _guid_id(item: FeedItem) -> str | None:

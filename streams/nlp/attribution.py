@@ -412,7 +412,7 @@ def _records(doc: Doc, article_id: str, found: Iterable[Found]) -> list[Statemen
         content = text_of(doc)[f.start : f.end]
         out.append(
             Statement(
-                statement_id=statement_id(article_id, f.start, f.end),
+                statement_id=statement_id(article_id, f.start, f.end, content),
                 article_id=article_id,
                 speaker=f.speaker,
                 cue=f.cue,

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from streams.codec import dumps
 from streams.errors import InputError
 from streams.kafka.clients import ensure_topics, producer
+from streams.limits import check_article
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.files import read_articles
@@ -45,9 +46,15 @@ async def replay(
     ``rate`` caps articles per second. Unreadable inputs are reported, not produced.
     """
     report = ReplayReport()
-    items = list(read_articles(paths))
-    articles: list[Article] = [a for a in items if isinstance(a, Article)]
-    report.errors = [str(e) for e in items if isinstance(e, InputError)]
+    articles: list[Article] = []
+    for item in read_articles(paths):
+        if isinstance(item, Article):
+            try:
+                articles.append(check_article(item, max_chars=settings.max_article_chars))
+            except InputError as exc:  # the worker would only make it a dead letter
+                report.errors.append(f"article {item.article_id}: {exc}")
+        else:
+            report.errors.append(str(item))
     for error in report.errors:
         log.warning("skipped input: %s", error)
     await ensure_topics(settings)

@@ -18,13 +18,41 @@ from tests.conftest import SEED
 
 
 class Captured:
-    """Stands in for ``Topic.send``: records what an agent publishes."""
+    """Stands in for ``Topic.send``: records what an agent publishes.
+
+    Like the real one it returns the delivery's future, resolved at once; ``fail`` makes the
+    broker refuse the records whose key it names (the future fails), ``refuse`` makes the
+    client refuse them (``send`` raises), each ``times`` times (None: always).
+    """
 
     def __init__(self) -> None:
         self.sent: list[tuple[bytes | None, bytes]] = []
+        self.fail: dict[bytes | None, int | None] = {}
+        self.refuse: dict[bytes | None, int | None] = {}
 
-    async def __call__(self, *, key: bytes | None = None, value: bytes, **_: Any) -> None:
-        self.sent.append((key, value))
+    @staticmethod
+    def _due(rules: dict[bytes | None, int | None], key: bytes | None) -> bool:
+        if key not in rules:
+            return False
+        left = rules[key]
+        if left is not None:
+            if left <= 0:
+                return False
+            rules[key] = left - 1
+        return True
+
+    async def __call__(
+        self, *, key: bytes | None = None, value: bytes, **_: Any
+    ) -> asyncio.Future[None]:
+        if self._due(self.refuse, key):
+            raise RuntimeError("the client refused the record")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._due(self.fail, key):
+            done.set_exception(RuntimeError("the broker refused the record"))
+        else:
+            self.sent.append((key, value))
+            done.set_result(None)
+        return done
 
     def values(self) -> list[Any]:
         return [orjson.loads(v) for _, v in self.sent]
@@ -102,6 +130,88 @@ async def test_bad_input_becomes_a_dead_letter_and_the_agent_goes_on(
     assert letter["key"] == "bad"
     assert letter["error"]
     assert [v["article_id"] for v in enriched.values()] == ["good"]  # type: ignore[attr-defined]
+
+
+async def test_an_article_whose_results_cannot_be_published_is_a_dead_letter(
+    parts: StreamsApp,
+) -> None:
+    """The broker refuses one article's enriched record: that article is a dead letter with
+    the reason, none of its statements go out, and the articles around it are published."""
+    dead, enriched = parts.deadletter.send, parts.enriched.send
+    enriched.fail[b"refused"] = None  # type: ignore[attr-defined]
+    enriched.refuse[b"refused-by-client"] = None  # type: ignore[attr-defined]
+    names = ["before", "refused", "refused-by-client", "after"]
+    async with parts.app.agents["enrich"].test_context() as agent:
+        for name in names:
+            text = f"“The {name} plan works,” Anna Berg said."
+            await agent.put(dumps(Article(article_id=name, text=text)), key=name.encode())
+        await _until(lambda: len(dead.sent) == 2 and len(enriched.sent) == 2)  # type: ignore[attr-defined]
+    letters = {v["key"]: v for v in dead.values()}  # type: ignore[attr-defined]
+    assert set(letters) == {"refused", "refused-by-client"}
+    assert {v["stage"] for v in letters.values()} == {"produce"}
+    assert "broker refused" in letters["refused"]["error"]
+    assert "client refused" in letters["refused-by-client"]["error"]
+    assert [v["article_id"] for v in enriched.values()] == ["before", "after"]  # type: ignore[attr-defined]
+    published = {v["article_id"] for v in parts.statements.send.values()}  # type: ignore[attr-defined]
+    assert published == {"before", "after"}
+    assert parts.metrics.articles_enriched == 2
+
+
+async def test_an_article_whose_outputs_are_over_the_message_limit_is_a_dead_letter(
+    parts: StreamsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's case at a smaller scale: the URL is copied into every statement, and the
+    enriched record grows past the limit. Nothing of it is sent; its neighbours are."""
+    from streams.app import agents
+
+    monkeypatch.setattr(agents, "MAX_MESSAGE_BYTES", 16_384)
+    dead, enriched = parts.deadletter.send, parts.enriched.send
+    quotes = " ".join(f"“Point {n} stands,” Anna Berg said." for n in range(30))
+    big = Article(article_id="big", url="https://example.org/" + "x" * 2000, text=quotes)
+    async with parts.app.agents["enrich"].test_context() as agent:
+        for article in (Article(article_id="small-1", text=quotes[:200]), big):
+            await agent.put(dumps(article), key=article.article_id.encode())
+        await agent.put(dumps(Article(article_id="small-2", text=quotes[:200])), key=b"small-2")
+        await _until(lambda: dead.sent and len(enriched.sent) == 2)  # type: ignore[attr-defined]
+    (letter,) = dead.values()  # type: ignore[attr-defined]
+    assert letter["key"] == "big" and letter["stage"] == "produce"
+    assert "over the message limit of 16384 bytes" in letter["error"]
+    assert [v["article_id"] for v in enriched.values()] == ["small-1", "small-2"]  # type: ignore[attr-defined]
+    published = {v["article_id"] for v in parts.statements.send.values()}  # type: ignore[attr-defined]
+    assert "big" not in published
+
+
+async def test_a_dead_letter_waits_until_the_broker_has_it(parts: StreamsApp) -> None:
+    dead, enriched = parts.deadletter.send, parts.enriched.send
+    dead.fail[b"bad"] = 2  # type: ignore[attr-defined]
+    good = Article(article_id="good", text="“All is well,” Anna Berg said.")
+    async with parts.app.agents["enrich"].test_context() as agent:
+        await agent.put(b"{not json", key=b"bad")
+        await agent.put(dumps(good), key=b"good")
+        await _until(lambda: dead.sent and enriched.sent)  # type: ignore[attr-defined]
+    (letter,) = dead.values()  # type: ignore[attr-defined]
+    assert letter["key"] == "bad" and dead.fail[b"bad"] == 0  # type: ignore[attr-defined]
+
+
+async def test_an_article_id_reused_for_another_text_is_a_dead_letter(parts: StreamsApp) -> None:
+    dead, enriched = parts.deadletter.send, parts.enriched.send
+    first = Article(article_id="story", text="“The bridge opens,” Anna Berg said.")
+    second = Article(article_id="story", text="“The bridge closes,” Anna Berg said.")
+    async with parts.app.agents["enrich"].test_context() as agent:
+        await agent.put(dumps(first), key=b"story")
+        await _until(lambda: enriched.sent)  # type: ignore[attr-defined]
+        await agent.put(dumps(second), key=b"story")
+        await agent.put(dumps(first), key=b"story")  # a redelivery of the first: processed
+        await _until(lambda: dead.sent and len(enriched.sent) == 2)  # type: ignore[attr-defined]
+    (letter,) = dead.values()  # type: ignore[attr-defined]
+    assert letter["stage"] == "conflict" and letter["key"] == "story"
+    assert "already used for another text" in letter["error"]
+    assert orjson.loads(letter["payload"])["text"] == second.text
+    first_ids, again_ids = (
+        [s["statement_id"] for s in v["statements"]]
+        for v in enriched.values()  # type: ignore[attr-defined]
+    )
+    assert first_ids and first_ids == again_ids
 
 
 async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:

@@ -53,6 +53,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "stall_timeout",
         "watchdog_interval",
         "log_level",
+        "push_timeout",
+        "stream_limit_per_client",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMS_")}
     env.update({f"STREAMS_{k.upper()}": str(getattr(settings, k)) for k in keys})

@@ -2,8 +2,9 @@
 
 A worker of its own (fresh topics, empty table) serves the page; the seed is replayed while
 the page is open, and its speakers must appear without a reload; a click, and then the
-keyboard, open a speaker's drill-down. The screenshot is kept in
-``.streams/test-artifacts/dashboard.png``.
+keyboard, open a speaker's drill-down. A statement whose article URL is a ``javascript:`` URL
+is shown without a link, and the page runs under its Content-Security-Policy without a
+violation. The screenshot is kept in ``.streams/test-artifacts/dashboard.png``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.kafka.clients import ensure_topics
+from streams.codec import dumps
+from streams.kafka.clients import ensure_topics, producer
+from streams.records import Speaker, Statement
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT, SEED
@@ -56,6 +59,28 @@ def dashboard_worker(
         worker.stop()
 
 
+SCRIPT_URL = "javascript:document.title='owned'//https://example.org/"
+
+
+async def _produce_statement(settings: Settings, url: str) -> None:
+    speaker = Speaker(
+        id="person:mallory-script", name="Mallory Script", type="person", mention="Mallory",
+        start=0, end=7,
+    )  # fmt: skip
+    statement = Statement(
+        statement_id="script-url-1", article_id="script-url", speaker=speaker, cue="said",
+        content="Click the article link", start=20, end=42, kind="direct", url=url,
+    )  # fmt: skip
+    client = producer(settings)
+    await client.start()
+    try:
+        await client.send_and_wait(
+            settings.topic("statements"), dumps(statement), key=speaker.id.encode()
+        )
+    finally:
+        await client.stop()
+
+
 def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Settings) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -68,6 +93,13 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # a Content-Security-Policy violation shows only as a console error
+            page.on(
+                "console",
+                lambda msg: (
+                    errors.append(msg.text) if "Content Security Policy" in msg.text else None
+                ),
+            )
             page.goto(f"http://127.0.0.1:{settings.web_port}/")
             expect(page.locator("#status")).to_have_text("0 speakers", timeout=15_000)
             assert page.locator("#speakers tbody tr").count() == 0
@@ -98,6 +130,18 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             trump.focus()
             page.keyboard.press("Enter")
             expect(detail.locator("h2")).to_have_text("Donald Trump")
+
+            # a statement whose article URL is a script: shown, never a link
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, _produce_statement(settings, SCRIPT_URL)).result()
+            item = page.locator("#feed li", has_text="Mallory Script")
+            expect(item).to_be_visible(timeout=60_000)
+            assert item.locator("a").count() == 0
+            item.locator("button.name").click()
+            expect(detail.locator("h2")).to_have_text("Mallory Script", timeout=30_000)
+            expect(detail.locator("li").first).to_be_visible()
+            assert detail.locator("a").count() == 0
+            assert page.locator("a[href^='javascript']").count() == 0
             assert errors == []
         finally:
             browser.close()

@@ -26,12 +26,25 @@ def test_article_id_from_text_is_stable_and_normalised() -> None:
     assert len(ids.article_id(text="a")) == 16
 
 
-def test_statement_id_depends_on_article_and_span() -> None:
-    base = ids.statement_id("a1", 10, 20)
-    assert base == ids.statement_id("a1", 10, 20)
-    assert len({base, ids.statement_id("a1", 10, 21), ids.statement_id("a2", 10, 20)}) == 3
+def test_statement_id_depends_on_article_span_and_words() -> None:
+    base = ids.statement_id("a1", 10, 20, "the words")
+    assert base == ids.statement_id("a1", 10, 20, "the words")
+    others = {
+        ids.statement_id("a1", 10, 21, "the words"),
+        ids.statement_id("a2", 10, 20, "the words"),
+        # the same article id and span with other words: a reused id, another statement
+        ids.statement_id("a1", 10, 20, "new words"),
+    }
+    assert base not in others and len(others) == 3
     # the separator keeps ("a1", 1, 10) and ("a11", 0, 10)-like collisions apart
-    assert ids.statement_id("a", 11, 2) != ids.statement_id("a1", 1, 2)
+    assert ids.statement_id("a", 11, 2, "x") != ids.statement_id("a1", 1, 2, "x")
+
+
+def test_text_digest_tells_texts_apart_exactly() -> None:
+    assert ids.text_digest("Ana said yes.") == ids.text_digest("Ana said yes.")
+    assert ids.text_digest("Ana said yes.") != ids.text_digest("Ana said no.")
+    # no normalisation: the offsets of statements refer to the exact text
+    assert ids.text_digest("Erdo\u011fan") != ids.text_digest("Erdog\u0306an")
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from streams.app.events import format_event_id, parse_event_id
 from streams.app.openapi import openapi
-from streams.app.views import format_event_id, parse_event_id, stance_rows
+from streams.app.views import stance_rows
 from streams.cli.render import readable, speakers_table
 
 
@@ -51,6 +52,9 @@ def test_event_ids_round_trip_and_junk_is_ignored() -> None:
     assert parse_event_id(format_event_id(positions)) == positions
     assert parse_event_id("garbage.-1-2.x-y") == {}
     assert parse_event_id(None) == {}
+    # numbers past what a partition or a Kafka offset can be are junk too
+    assert parse_event_id(f"0-{1 << 63}.1-5") == {1: 5}
+    assert parse_event_id(f"0-{'9' * 5000}.{'9' * 30}-1") == {}
 
 
 def test_stance_rows_sort_by_mentions_with_net_score() -> None:
