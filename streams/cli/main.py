@@ -367,23 +367,22 @@ def schemas(write: bool, directory: Path) -> None:
 @click.option(
     "--annotated",
     type=click.Path(path_type=Path),
-    default=Path("tests/annotated"),
-    show_default=True,
-    help="The project's annotated set.",
+    default=None,
+    help="The project's annotated set [default: tests/annotated of this checkout].",
 )
 @click.option(
     "--newsdev",
     type=click.Path(path_type=Path),
-    default=Path("../shared/data/newsdev"),
-    show_default=True,
-    help="newsdev, annotated independently to ANNOTATION.md (skipped when absent).",
+    default=None,
+    help="newsdev, annotated independently to ANNOTATION.md "
+    "[default: shared/data/newsdev beside this checkout; skipped when absent].",
 )
 @click.option(
     "--polnear",
     type=click.Path(path_type=Path),
-    default=Path("../shared/data/polnear-dev"),
-    show_default=True,
-    help="PolNeAR dev split (skipped when absent).",
+    default=None,
+    help="PolNeAR dev split "
+    "[default: shared/data/polnear-dev beside this checkout; skipped when absent].",
 )
 @click.option(
     "--set",
@@ -397,26 +396,36 @@ def schemas(write: bool, directory: Path) -> None:
 @click.option("--no-cost", is_flag=True, help="Skip timing the extraction against bare nlp.pipe.")
 def eval_command(
     as_json: bool,
-    annotated: Path,
-    newsdev: Path,
-    polnear: Path,
+    annotated: Path | None,
+    newsdev: Path | None,
+    polnear: Path | None,
     only: tuple[str, ...],
     limit: int | None,
     problems: bool,
     no_cost: bool,
 ) -> None:
     """Score the extraction on every evaluation set, side by side (table, or --json)."""
-    from streams.evaluation.report import EvalSet, format_problems, format_report, run
+    from streams.evaluation.report import (
+        EvalSet,
+        default_sets,
+        format_problems,
+        format_report,
+        run,
+    )
     from streams.nlp.enrich import Enricher
 
     settings = _settings()
     _setup_logging(settings)
-    sets = [
-        EvalSet("annotated", "annotated", annotated),
-        EvalSet("newsdev", "annotated", newsdev),
-        EvalSet("polnear", "polnear", polnear),
-    ]
-    sets = [s for s in sets if not only or s.name in only]
+    given = {"annotated": annotated, "newsdev": newsdev, "polnear": polnear}
+    sets = []
+    for entry in default_sets():
+        path = given[entry.name]
+        if path is not None:
+            entry = EvalSet(entry.name, entry.kind, path)
+            if not entry.present():
+                raise StreamsError(f"no {entry.name} data in {path}: check the path")
+        if not only or entry.name in only:
+            sets.append(entry)
     report = run(Enricher.from_settings(settings), sets, limit=limit, measure_cost=not no_cost)
     listing = format_problems(report, sets) if problems else ""
     if not problems:

@@ -37,6 +37,21 @@ class EvalSet:
         return self.path.is_dir() and any(self.path.glob("*.json"))
 
 
+#: the checkout the package runs from: ``tests/annotated`` lies in it, ``shared/`` beside it
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def default_sets(checkout: Path = CHECKOUT) -> list[EvalSet]:
+    """The three sets where a checkout of the project keeps them, wherever the command runs
+    from: the annotated set in the checkout, newsdev and PolNeAR dev in ``shared/`` beside it."""
+    shared = checkout.parent / "shared" / "data"
+    return [
+        EvalSet("annotated", "annotated", checkout / "tests" / "annotated"),
+        EvalSet("newsdev", "annotated", shared / "newsdev"),
+        EvalSet("polnear", "polnear", shared / "polnear-dev"),
+    ]
+
+
 _TITLES = {
     "annotated": "project's set",
     "newsdev": "newsdev",
@@ -48,7 +63,7 @@ def run(
     enricher: Enricher,
     sets: list[EvalSet],
     *,
-    root: Path = Path("."),
+    root: Path | None = None,
     limit: int | None = None,
     measure_cost: bool = True,
 ) -> dict[str, Any]:

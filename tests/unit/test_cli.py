@@ -96,3 +96,22 @@ def test_broker_status_when_nothing_runs(tmp_path: Path, monkeypatch: pytest.Mon
     result = CliRunner().invoke(cli, ["broker", "status"])
     assert result.exit_code == 1
     assert "stopped" in result.output
+
+
+def test_eval_finds_its_sets_from_any_directory(tmp_path: Path) -> None:
+    # the defaults are the checkout's, not the working directory's
+    result = subprocess.run(
+        [sys.executable, "-m", "streams", "eval", "--set", "annotated", "--no-cost", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert orjson.loads(result.stdout)["annotated"]["articles"] >= 16
+
+
+def test_eval_with_a_wrong_path_says_so_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["eval", "--newsdev", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "no newsdev data in" in result.output
