@@ -26,6 +26,7 @@ from streams.nlp.cues import (
     adjacent_phrase,
     block_after,
     call_on,
+    characterisation,
     charge,
     cue_label,
     find_cues,
@@ -258,6 +259,12 @@ def _complement(cue: Token) -> tuple[int, int] | None:
     if charged is not None:  # "accused the party of using …": addressee and charge
         obj, prep = charged
         return _trimmed(doc[obj.left_edge.i : prep.right_edge.i + 1])
+    evaluated = characterisation(cue)
+    if evaluated is not None:  # "called the charges unsubstantiated"
+        obj, predicate = evaluated
+        return _trimmed(
+            doc[min(obj.left_edge.i, predicate.left_edge.i) : predicate.right_edge.i + 1]
+        )
     about = topic(cue)
     if about is not None:  # "warned of landslides …", "called for a ceasefire"
         return _trimmed(doc[about.i + 1 : max(about.right_edge.i, cue.right_edge.i) + 1])

@@ -250,7 +250,24 @@ def has_complement(token: Token) -> bool:
         )
         or charge(token) is not None
         or topic(token) is not None
+        or characterisation(token) is not None
     )
+
+
+def characterisation(cue: Token) -> tuple[Token, Token] | None:
+    """(object, predicate) of "called the charges unsubstantiated", "called him a master at
+    …": an evaluation in the speaker's words, not a name ("what he called X", "called him
+    Bob") and not a quotation (see :func:`quoted_evaluation`)."""
+    if cue.lemma_ != "call" or cue.tag_ == "VBG":
+        return None  # "welcomed the deal, calling it a turning point": one act, the welcome
+    children = list(cue.children)
+    obj = next((c for c in children if c.dep_ == "dobj"), None)
+    oprd = next((c for c in children if c.dep_ in ("oprd", "xcomp", "ccomp") and c.i > cue.i), None)
+    if obj is None or oprd is None or obj.tag_ in _WH or oprd.pos_ == "PROPN":
+        return None
+    if oprd.pos_ not in ("NOUN", "ADJ") or cue.dep_ == "relcl":
+        return None
+    return obj, oprd
 
 
 def charge(cue: Token) -> tuple[Token, Token] | None:

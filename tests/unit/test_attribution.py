@@ -86,6 +86,13 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "indirect",
         ),
         (
+            "The campaign called the charges unfounded.",
+            "campaign",
+            "called",
+            "the charges unfounded",
+            "indirect",
+        ),
+        (
             "The senator cited figures from the treasury.",
             "senator",
             "cited",
