@@ -275,6 +275,8 @@ def _complement(cue: Token) -> tuple[int, int] | None:
             if child.dep_ == "prep":  # "called on X to do Y": the request runs to Y's end
                 xcomp = [c for c in cue.children if c.dep_ == "xcomp" and c.i > child.i]
                 last = max([last, *(c.right_edge.i for c in xcomp)])
+            if child.dep_ == "ccomp":
+                last = _continued_clause(cue, last)
             span = doc[first : _before_other_reports(child, last) + 1]
             if span and (
                 (span[0].tag_ in _WH_WORDS and span[0].lower_ != "that")
@@ -302,10 +304,28 @@ def _before_other_reports(root: Token, last: int) -> int:
     return last
 
 
+def _continued_clause(cue: Token, last: int) -> int:
+    """Where a reported clause ends when the parser hung its second half on the cue: "said
+    Trump has respect for the military and his comment was frustration", the second clause
+    coordinated with a subject of its own (the speaker's own next act has none: "said X and
+    left") and no reporting verb, right after the first."""
+    doc = cue.doc
+    for conj in cue.children:
+        if conj.dep_ not in ("conj", "ccomp") or conj.i <= last or verb_class(conj.lemma_):
+            continue
+        between = doc[last + 1 : conj.left_edge.i]
+        own_subject = any(c.dep_ in ("nsubj", "nsubjpass") for c in conj.children)
+        if own_subject and all(t.dep_ == "cc" or t.is_punct for t in between):
+            last = conj.right_edge.i
+    return last
+
+
 def _trimmed(span: Span) -> tuple[int, int] | None:
     tokens = [t for t in span if not (t.is_punct and t.text not in "%$")]
     while tokens and tokens[0].dep_ == "mark" and tokens[0].lower_ in ("that", "whether", "if"):
         tokens = tokens[1:]
+    while tokens and tokens[-1].dep_ == "cc":
+        tokens = tokens[:-1]  # "… for the military and"
     if not tokens:
         return None
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1])

@@ -86,6 +86,14 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "indirect",
         ),
         (
+            "Reyes said the mayor has “deep respect” for the workers and his remark was "
+            "a joke.",
+            "Reyes",
+            "said",
+            "the mayor has “deep respect” for the workers and his remark was a joke",
+            "mixed",
+        ),
+        (
             "The campaign called the charges unfounded.",
             "campaign",
             "called",
