@@ -269,6 +269,8 @@ def _complement(cue: Token) -> tuple[int, int] | None:
     if about is not None:  # "warned of landslides …", "called for a ceasefire"
         return _trimmed(doc[about.i + 1 : max(about.right_edge.i, cue.right_edge.i) + 1])
     for child in cue.children:
+        if _across_semicolon(cue, child):
+            continue  # "It is unlikely; the team says she will …": another clause
         if child.dep_ in ("ccomp", "xcomp") or call_on(cue, child) or object_content(cue, child):
             first = child.i + 1 if child.dep_ == "prep" else child.left_edge.i
             last = child.right_edge.i
@@ -302,6 +304,12 @@ def _before_other_reports(root: Token, last: int) -> int:
                 end -= 1
             return min(last, end)
     return last
+
+
+def _across_semicolon(cue: Token, child: Token) -> bool:
+    doc = cue.doc
+    low, high = sorted((cue.i, child.left_edge.i if child.i > cue.i else child.right_edge.i))
+    return any(t.text == ";" for t in doc[low:high])
 
 
 def _continued_clause(cue: Token, last: int) -> int:

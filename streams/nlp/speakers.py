@@ -209,11 +209,15 @@ class ArticleSpeakers:
                 return _speaker(
                     earlier.name, earlier.type, head.text, head.idx, head.idx + len(head)
                 )
-        if head.lower_ == "they":
-            for token in reversed(self.doc[previous_start : head.i]):
-                if token.dep_ == "nsubj" and token.tag_ in ("NNS", "NNPS"):
-                    name = group_name(mention_span(token))
-                    return _speaker(name, "group", head.text, head.idx, head.idx + len(head))
+        plural = head.lower_ == "they"
+        for token in reversed(self.doc[previous_start : head.i]):
+            if token.dep_ != "nsubj" or token.pos_ not in ("NOUN", "PROPN") or token.ent_type_:
+                continue
+            if (token.tag_ in ("NNS", "NNPS")) == plural:
+                # "Dock owners met. They said …"; "The city sent a letter. It says …"
+                name = group_name(mention_span(token))
+                kind: SpeakerType = "group" if plural else "unknown"
+                return _speaker(name, kind, head.text, head.idx, head.idx + len(head))
         return None
 
     def _recent_subject(self, head: Token, fits: Callable[[Person | None], bool]) -> Person | None:

@@ -94,6 +94,13 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "mixed",
         ),
         (
+            "A recount is unlikely; the party says it will accept the result this week.",
+            "party",
+            "says",
+            "it will accept the result this week",
+            "indirect",
+        ),
+        (
             "The campaign called the charges unfounded.",
             "campaign",
             "called",
