@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 _SIGNATURE = re.compile(r"[ \t]*[―—–][ \t]*(?=\w)")
 _TURN = re.compile(r"^[ \t]*[\"“]?([A-Z][A-Z.'’\- ]{1,40}[A-Z.]):[ \t]+(?=\S)")
 _MAX_NAME_TOKENS = 5
+#: editorial labels that open a paragraph in capitals and a colon like a transcript turn
+_LABELS = frozenset({
+    "update", "updated", "correction", "clarification", "editor's note", "editor’s note",
+    "note", "related", "read more", "watch", "photo", "video", "warning", "disclaimer",
+    "breaking", "breaking news", "live", "analysis", "opinion", "q", "a",
+})  # fmt: skip
 
 
 def signed_quotes(doc: Doc, quotes: list[Quote]) -> Iterator[tuple[Quote, Token]]:
@@ -41,7 +47,11 @@ def transcript_turns(doc: Doc) -> Iterator[tuple[Token, int, int]]:
     offset = 0
     for paragraph in text_of(doc).split("\n"):
         match = _TURN.match(paragraph)
-        if match is not None and any(c.isalpha() for c in match.group(1)):
+        if (
+            match is not None
+            and any(c.isalpha() for c in match.group(1))
+            and match.group(1).strip().lower() not in _LABELS
+        ):
             head = _name_head(doc, offset + match.start(1), stop=offset + match.end(1))
             start = offset + match.end()
             end = offset + len(paragraph.rstrip().rstrip('"”'))

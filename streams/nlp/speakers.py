@@ -299,6 +299,8 @@ class ArticleSpeakers:
         if not _definite(head) or head.tag_ == "NNS":
             return None
         role = head.lemma_.lower()
+        if role in INSTITUTION_NOUNS or role in COMPANY_NOUNS:
+            return None  # "the network", "the party": a body, never a person's role
         # modifiers must have been part of the introduction, except nationality adjectives
         # (NORP): "the Ukrainian president" for "President Volodymyr Zelensky"
         modifiers = {

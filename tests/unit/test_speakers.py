@@ -105,3 +105,8 @@ def test_a_transcript_turn_is_named_by_its_marker_only(nlp: Any) -> None:
     text = "HOST: Welcome back to the programme.\nRIVERA: Thank you for having me tonight."
     names = [name for name, _ in _speakers(nlp, text)]
     assert names and all(len(name.split()) == 1 for name in names)
+
+
+def test_an_editorial_label_is_no_transcript_turn(nlp: Any) -> None:
+    text = "CLARIFICATION: An earlier version of this story misstated the date of the vote."
+    assert _speakers(nlp, text) == []
