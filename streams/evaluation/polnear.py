@@ -11,7 +11,9 @@ Metrics follow BBC Citron's evaluation of quote extraction:
   content, the share whose speaker is that attribution's source: the speaker mention overlaps
   the gold source span, or the last word of the gold source's name (its text before any
   comma or parenthesis) occurs in the canonical name; where the gold source is a relative
-  pronoun ("economists, who said …"), a mention ending right before it is its antecedent.
+  pronoun ("economists, who said …"), a mention ending right before it is its antecedent. An
+  attribution whose gold source is a reporting verb ("said", an annotation slip) is not
+  source-scored.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from streams.records import EnrichedArticle, Statement
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _PARENTHESES = re.compile(r"\([^)]*\)")
 _RELATIVE_PRONOUNS = frozenset({"who", "whom", "which", "that"})
+_REPORTING_FORMS = frozenset({"said", "says", "say", "told", "tells", "added", "wrote"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,11 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
     scores.spans_matched += len(pairs)
     for statement in predicted.statements:
         span = ((statement.start, statement.end),)
-        candidates = [g for g in gold.attributions if g.source and _overlaps(span, g.content)]
+        candidates = [
+            g
+            for g in gold.attributions
+            if g.source and _overlaps(span, g.content) and not _cue_as_source(g)
+        ]
         if not candidates:
             continue
         scores.sourced += 1
@@ -174,6 +181,13 @@ def score_article(gold: GoldArticle, predicted: EnrichedArticle, scores: Scores)
 
 def _joined(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return " … ".join(text[start:end] for start, end in spans)
+
+
+def _cue_as_source(gold: GoldAttribution) -> bool:
+    """A gold source that is a reporting verb ("said"): an annotation slip (the cue marked
+    as the source), which no speaker can match; such attributions are not source-scored."""
+    words = _TOKEN.findall(gold.source_text.lower())
+    return len(words) == 1 and words[0] in _REPORTING_FORMS
 
 
 def _source_matches(statement: Statement, gold: GoldAttribution, text: str) -> bool:
