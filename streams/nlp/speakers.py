@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from streams.ids import speaker_id
 from streams.nlp.bodies import COMPANY_NOUNS, INSTITUTION_NOUNS, Bodies, is_acronym
+from streams.nlp.cues import quoted_mask
 from streams.nlp.doccache import sentence_of
 from streams.nlp.gender import Gender, is_given_name, name_gender, noun_gender, pronoun_gender
 from streams.nlp.lexicon import verb_class
@@ -335,6 +336,18 @@ class ArticleSpeakers:
             }
             if len(genders) == 1:
                 latest_first = [p for p in latest_first if p.gender in (None, *genders)]
+            described = self._described_just_before(mention)
+            if described is not None:
+                # "The 19-year-old striker was more modest. “…,” said Vermeulen": not the
+                # Vermeulen known by another role
+                named = [
+                    p
+                    for p in latest_first
+                    if by_bare_name(words[0], [(p.name, name_words(p.name))])
+                ]
+                other_role = [p for p in named if p.roles and described not in p.roles]
+                if len(other_role) < len(named):
+                    latest_first = [p for p in latest_first if p not in other_role]
             latest_first.sort(key=lambda p: self._last_full_mention(p, mention.idx), reverse=True)
         name = by_bare_name(
             words[0],
@@ -342,6 +355,28 @@ class ArticleSpeakers:
             first_of_several=mention is not None,
         )
         return next((p for p in latest_first if p.name == name), None) if name else None
+
+    def _described_just_before(self, mention: Token) -> str | None:
+        """The head noun of a definite description that is the subject of the sentence before
+        the mention's ("The 19-year-old striker was …"), when it names a role, not a body."""
+        inside = quoted_mask(self.doc)
+        sentence = sentence_of(mention)
+        for _ in range(3):  # back to the last sentence outside the quotation
+            if sentence.start == 0 or "\n" in self.doc[sentence.start - 1].text:
+                return None  # the paragraph's start
+            sentence = sentence_of(self.doc[sentence.start - 1])
+            if all(inside[t.i] or t.is_punct for t in sentence):
+                continue
+            for token in sentence:
+                if token.dep_ != "nsubj" or token.head.dep_ != "ROOT":
+                    continue  # the sentence's own subject, not one of a clause inside it
+                if token.pos_ == "NOUN" and token.tag_ == "NN":
+                    noun = token.lemma_.lower()
+                    definite = any(c.lower_ == "the" for c in token.children)
+                    if definite and noun not in INSTITUTION_NOUNS and noun not in COMPANY_NOUNS:
+                        return noun
+            return None
+        return None
 
     def _last_full_mention(self, person: Person, before: int) -> int:
         words = name_words(person.name)
@@ -393,8 +428,8 @@ def person_name(text: str) -> str:
     words = text.split()
     while len(words) > 2 and (not words[0][:1].isupper() or words[0].endswith(("'s", "’s"))):
         words = words[1:]
-    while len(words) > 1 and _headline_verb(words[-1]):
-        words = words[:-1]
+    cut = next((i for i, word in enumerate(words) if i and _headline_verb(word)), len(words))
+    words = words[:cut]  # "Lopez Says Bridge Will Reopen" → "Lopez"
     return strip_titles(" ".join(words))
 
 

@@ -110,3 +110,13 @@ def test_a_transcript_turn_is_named_by_its_marker_only(nlp: Any) -> None:
 def test_an_editorial_label_is_no_transcript_turn(nlp: Any) -> None:
     text = "CLARIFICATION: An earlier version of this story misstated the date of the vote."
     assert _speakers(nlp, text) == []
+
+
+def test_a_shared_surname_after_a_description_goes_to_the_one_it_fits(nlp: Any) -> None:
+    text = (
+        "Marta Silva scored the winner for Porto Azul on Sunday.\n\n"
+        "Rui Silva, who has coached the side since 2019, said the team had earned it.\n\n"
+        "The young midfielder was calmer. “It was a lucky bounce,” said Silva, who joined "
+        "the club last year."
+    )
+    assert _speakers(nlp, text)[-1][0] == "Marta Silva"
