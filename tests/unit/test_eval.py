@@ -29,8 +29,8 @@ ANNOTATED_FLOORS = {
 NEWSDEV_FLOORS = {
     "statement_f1": 0.96,
     "speaker_accuracy": 0.95,
-    "canonical_name_rate": 0.93,
-    "stance_accuracy": 0.74,
+    "canonical_name_rate": 0.95,
+    "stance_accuracy": 0.75,
 }
 POLNEAR_FLOORS = {
     "content_token_f1": 0.775,
@@ -58,7 +58,7 @@ def test_annotated_set_merges_no_speakers(report: dict[str, Any]) -> None:
 @pytest.mark.skipif(not SETS[1].present(), reason="newsdev not present")
 def test_newsdev_splits_and_merges_few_speakers(report: dict[str, Any]) -> None:
     assert report["newsdev"]["speaker_splits"] <= 2
-    assert report["newsdev"]["speaker_merges"] <= 1
+    assert report["newsdev"]["speaker_merges"] == 0
 
 
 def test_annotated_set_covers_enough_articles(report: dict[str, Any]) -> None:
