@@ -86,8 +86,7 @@ def _extract(nlp: Any, text: str) -> list[Any]:
             "indirect",
         ),
         (
-            "Reyes said the mayor has “deep respect” for the workers and his remark was "
-            "a joke.",
+            "Reyes said the mayor has “deep respect” for the workers and his remark was a joke.",
             "Reyes",
             "said",
             "the mayor has “deep respect” for the workers and his remark was a joke",
