@@ -114,6 +114,10 @@ class EnrichRunner:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    def _lost_a_process(self) -> bool:
+        processes = getattr(self._executor, "_processes", None) or {}
+        return any(not process.is_alive() for process in list(processes.values()))
+
     def pids(self) -> list[int]:
         """Process ids of the NLP processes (empty in thread mode or before the first batch)."""
         processes = getattr(self._executor, "_processes", None) or {}
@@ -129,6 +133,11 @@ class EnrichRunner:
             return await self._enrich(articles)
 
     async def _enrich(self, articles: Sequence[Article]) -> list[Result]:
+        if self._lost_a_process():
+            # the pool has not noticed yet (its manager thread checks in its own time): a
+            # batch sent now could run on the survivors alone and leave the pool short
+            log.warning("an NLP process died; starting new ones")
+            self.stop()
         self.start()
         assert self._executor is not None
         loop = asyncio.get_running_loop()
