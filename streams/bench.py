@@ -101,10 +101,25 @@ def _words(articles: Sequence[Article]) -> int:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The process's children (a worker's NLP processes); empty when it is gone."""
-    with contextlib.suppress(OSError):
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return []
+    """The process's children (a worker's NLP processes), started from any of its threads;
+    empty when it is gone."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            children.extend(int(c) for c in (task / "children").read_text().split())
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's children, their children, and so on (a demo's broker, worker and the
+    worker's NLP processes)."""
+    found: list[int] = []
+    todo = child_pids(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(child_pids(child))
+    return found
 
 
 def _proc_kib(pid: int, field: str) -> int:

@@ -5,6 +5,7 @@
     StreamsError
     ├── ConfigError            settings or environment cannot work (Java/Maven missing, bad path)
     ├── BrokerError            the local Kafka broker could not be started, stopped or reached
+    ├── WorkerError            a worker this command started exited before its time
     ├── InputError             one input cannot become an Article (file, JSON line, message)
     │   └── RecordError        a record fails validation against its model (code STR-E001..)
     └── ProcessingError        enrichment of one article failed (carried to the dead letters)
@@ -26,6 +27,10 @@ class ConfigError(StreamsError):
 
 class BrokerError(StreamsError):
     """The local Kafka broker could not be started, stopped or reached."""
+
+
+class WorkerError(StreamsError):
+    """A worker process this command started (the demo's) exited before its time."""
 
 
 class InputError(StreamsError):

@@ -250,6 +250,7 @@ def create_app(settings: Settings) -> StreamsApp:
         web_router_enabled=settings.web_faust_pages,
         web_tables_enabled=settings.web_faust_pages,
     )
+    faust_fixes.check_conf(app.conf)
 
     def topic(name: str) -> faust.TopicT:
         return app.topic(

@@ -34,17 +34,29 @@ client's own flush (which waits for the broker) follows as before.
 
 3. A partition never committed is re-read from its beginning, not from where the fetcher got
 to (see ``_perform_seek``).
+
+The fixes replace private methods, so they hold only for the code they were written against:
+:func:`apply` refuses any other faust-streaming or aiokafka version than :data:`WRITTEN_FOR`,
+and ``tests/unit/test_faust_fixes.py`` fingerprints the source of every method replaced, so an
+upgrade shows in ``make test``. :func:`check_conf` refuses a threaded producer, whose sends the
+flush fix cannot see.
 """
 
 from __future__ import annotations
 
 import asyncio
+from importlib import metadata
 from typing import Any
 
 from aiokafka import TopicPartition
 from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.utils.functional import consecutive_numbers
+
+from streams.errors import ConfigError
+
+#: The versions these fixes were written for, and checked against.
+WRITTEN_FOR = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0"}
 
 _applied = False
 #: Faust's own version, kept for the tests that show what the fix changes.
@@ -223,14 +235,57 @@ async def reread(consumer: Any, tp: Any, offset: int) -> None:
     await consumer.seek(TopicPartition(tp.topic, tp.partition), offset)
 
 
+#: Every upstream method replaced: (owner, attribute, Faust's own, the replacement).
+PATCHES: tuple[tuple[type, str, Any, Any], ...] = (
+    (Consumer, "_new_offset", _original_new_offset, _new_offset),
+    (Consumer, "track_message", _original_track_message, _track_message),
+    (Consumer, "perform_seek", _original_perform_seek, _perform_seek),
+    (ProducerBuffer, "put", _original_put, _put),
+    (ProducerBuffer, "_send_pending", _original_send_pending, _send_pending),
+    (ProducerBuffer, "flush", _original_flush, _flush),
+)
+
+
+def originals() -> dict[str, Any]:
+    """The upstream functions the fixes replace, by qualified name (as imported, unpatched)."""
+    return {
+        f"{owner.__module__}.{owner.__qualname__}.{name}": original
+        for owner, name, original, _ in PATCHES
+    }
+
+
+def check_versions(installed: Any = metadata.version) -> None:
+    """Raise :class:`ConfigError` unless faust-streaming and aiokafka are the versions the
+    fixes were written for (``installed`` reads a distribution's version)."""
+    found = {name: installed(name) for name in WRITTEN_FOR}
+    if found != WRITTEN_FOR:
+        wanted = " and ".join(f"{n} {v}" for n, v in WRITTEN_FOR.items())
+        have = " and ".join(f"{n} {v}" for n, v in found.items())
+        pins = " ".join(f"'{n}=={v}'" for n, v in WRITTEN_FOR.items())
+        raise ConfigError(
+            f"streams/app/faust_fixes.py patches private code of {wanted}, but {have} is "
+            f"installed; install those versions (pip install {pins}, or `make install`), or "
+            "review the fixes against the new code and then update WRITTEN_FOR and the "
+            "fingerprints in tests/unit/test_faust_fixes.py"
+        )
+
+
+def check_conf(conf: Any) -> None:
+    """Raise :class:`ConfigError` when the app's producer runs in its own thread: the flush
+    fix counts the messages the buffer's sender hands over on the app's loop, and a
+    threaded producer's sends never pass there."""
+    if conf.producer_threaded:
+        raise ConfigError(
+            "producer_threaded is on, but the producer-flush fix in streams/app/faust_fixes.py "
+            "cannot see a threaded producer's sends; leave it off"
+        )
+
+
 def apply() -> None:
-    """Install the fixes (idempotent)."""
+    """Install the fixes (idempotent); :class:`ConfigError` on other upstream versions."""
     global _applied
+    check_versions()
     if not _applied:
-        Consumer._new_offset = _new_offset  # type: ignore[method-assign]
-        Consumer.track_message = _track_message  # type: ignore[method-assign]
-        ProducerBuffer.put = _put  # type: ignore[method-assign]
-        ProducerBuffer._send_pending = _send_pending  # type: ignore[method-assign]
-        ProducerBuffer.flush = _flush  # type: ignore[method-assign]
-        Consumer.perform_seek = _perform_seek  # type: ignore[method-assign]
+        for owner, name, _, replacement in PATCHES:
+            setattr(owner, name, replacement)
         _applied = True

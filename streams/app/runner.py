@@ -30,10 +30,16 @@ BrokenExecutor = (BrokenProcessPool, BrokenThreadPool)
 _enricher: Enricher | None = None
 
 
-def _init(settings_json: str, watch_parent: bool = False) -> None:
+def _init(settings_json: str, parent: int | None = None) -> None:
+    """Load the pipeline in an NLP process; with ``parent`` (the worker's pid, taken when the
+    pool was made), exit once that worker is gone.
+
+    The pid is passed, not read here with ``getppid()``: a worker stopped while this process
+    was still starting has already handed it to init, and it would watch init for good.
+    """
     global _enricher
-    if watch_parent:
-        _exit_with_parent(os.getppid())
+    if parent is not None:
+        _exit_with_parent(parent)
     _enricher = Enricher.from_settings(Settings.model_validate_json(settings_json))
 
 
@@ -88,7 +94,7 @@ class EnrichRunner:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
                 initializer=_init,
-                initargs=(self._settings_json, True),
+                initargs=(self._settings_json, os.getpid()),
             )
 
     def warm(self) -> float:

@@ -207,6 +207,7 @@ def register_views(parts: StreamsApp) -> None:
     app = parts.app
     streams = Streams()
     page_html = resources.files("streams.app").joinpath("static/index.html").read_bytes()
+    icon = resources.files("streams.app").joinpath("static/favicon.svg").read_bytes()
     page_policy = guard.page_policy(page_html)
 
     def peers() -> set[str]:
@@ -224,6 +225,12 @@ def register_views(parts: StreamsApp) -> None:
             content_type="text/html",
             charset="utf-8",
             headers={"Content-Security-Policy": page_policy},
+        )
+
+    async def favicon(self: Any, request: web.Request) -> web.Response:
+        # browsers ask for it on every page of the worker's, the JSON ones included
+        return web.Response(
+            body=icon, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
         )
 
     async def list_speakers(self: Any, request: web.Request) -> web.Response:
@@ -286,6 +293,7 @@ def register_views(parts: StreamsApp) -> None:
 
     view("/", "dashboard", get=dashboard)
     view("/dashboard", "dashboard_alias", get=dashboard)
+    view("/favicon.ico", "favicon", get=favicon)
     view("/speakers", "speakers", get=list_speakers)
     view("/speakers/", "speakers_slash", get=list_speakers)
     route = app.table_route(table=parts.speakers, match_info="speaker_id")

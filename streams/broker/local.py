@@ -9,6 +9,7 @@ live under ``<data_dir>/kafka``.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -22,7 +23,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
+
 from streams.errors import BrokerError, ConfigError
+from streams.kafka.clients import metadata_answer
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,6 +135,15 @@ class LocalKafka:
                 return True
         except OSError:
             return False
+
+    def answers(self, timeout: float = 3.0) -> bool:
+        """Whether the broker answers a metadata request (it is ready, not just listening)."""
+        try:
+            asyncio.run(metadata_answer(self.bootstrap, timeout))
+        except (KafkaError, OSError, TimeoutError) as exc:
+            log.debug("Kafka at %s does not answer yet: %r", self.bootstrap, exc)
+            return False
+        return True
 
     def start(self) -> BrokerStatus:
         """Start the broker unless it runs already; return once it answers."""
@@ -276,7 +289,7 @@ class LocalKafka:
                     f"Kafka exited with code {proc.returncode} while starting; "
                     f"last log lines:\n{self._log_tail()}"
                 )
-            if self.reachable() and "Kafka Server started" in self._log_tail(200):
+            if self.reachable() and self.answers():
                 return
             time.sleep(0.25)
         raise BrokerError(

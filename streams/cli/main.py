@@ -36,23 +36,60 @@ def _setup_logging(settings: Settings) -> None:
 
 
 class _Group(click.Group):
-    """Turns a :class:`StreamsError` into a one-line message and exit status 1."""
+    """Turns an expected failure into one line on stderr and exit status 1.
+
+    Expected: a :class:`StreamsError` (a user mistake, a missing tool, a bad input) or a
+    Kafka client that cannot connect. ``streams --debug ...`` or ``STREAMS_LOG_LEVEL=debug``
+    shows the traceback instead.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except StreamsError as exc:
-            click.echo(f"error: {exc}", err=True)
+        except Exception as exc:
+            message = _expected(exc)
+            if message is None or _debug(ctx):
+                raise
+            click.echo(f"error: {message}", err=True)
             ctx.exit(1)
+
+
+def _expected(exc: Exception) -> str | None:
+    """The one-line message for an expected failure; None for a bug (traceback)."""
+    if isinstance(exc, StreamsError):
+        return str(exc)
+    kafka_errors = sys.modules.get("aiokafka.errors")  # imported only by commands that use it
+    if kafka_errors is not None and isinstance(exc, kafka_errors.KafkaConnectionError):
+        from streams.kafka.clients import no_broker
+
+        return str(no_broker(_settings(), exc))
+    return None
+
+
+def _debug(ctx: click.Context) -> bool:
+    if ctx.params.get("debug"):
+        return True
+    try:
+        return _settings().log_level.lower() == "debug"
+    except Exception:  # the settings themselves are what failed
+        return False
 
 
 @click.group(cls=_Group)
 @click.version_option(package_name="streams")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an error, not one line.")
+def cli(debug: bool) -> None:
     """Turn a live stream of news into attributed statements, on Kafka.
 
     Settings come from STREAMS_* environment variables (see the README).
     """
+
+
+def _require_broker(settings: Settings) -> None:
+    """One line and exit 1, before any Kafka client starts, when nothing answers."""
+    from streams.kafka.clients import require_broker
+
+    asyncio.run(require_broker(settings))
 
 
 # --- broker --------------------------------------------------------------------------------
@@ -112,9 +149,13 @@ def worker() -> None:
 
     from streams.app import create_app
     from streams.kafka.clients import ensure_topics
+    from streams.ports import check_free
 
     settings = _settings()
     _setup_logging(settings)
+    # what can fail in a second fails before spaCy takes its seconds to load
+    check_free(settings.web_host, settings.web_port, "STREAMS_WEB_PORT")
+    _require_broker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
     asyncio.run(ensure_topics(settings))
     parts = create_app(settings)
@@ -132,18 +173,24 @@ def worker() -> None:
 @click.option("--rate", type=float, default=None, help="At most N articles per second.")
 @click.option("--loop", is_flag=True, help="Replay again and again until interrupted.")
 def replay(paths: tuple[Path, ...], rate: float | None, loop: bool) -> None:
-    """Produce articles from files and folders (.txt, .json, .jsonl) to articles.raw."""
+    """Produce articles from files and folders (.txt, .json, .jsonl) to articles.raw.
+
+    Unreadable inputs are reported and skipped; the exit status is 1 when no article could be
+    read at all."""
+    from streams.errors import InputError
     from streams.sources.replay import replay as run_replay
 
     settings = _settings()
     _setup_logging(settings)
     report = asyncio.run(run_replay(settings, paths, rate=rate, loop=loop))
+    for error in report.errors:
+        click.echo(f"  skipped: {error}", err=True)
+    if not report.produced:
+        raise InputError(f"no article to replay in {', '.join(map(str, paths))}")
     click.echo(
         f"produced {report.produced} articles to {settings.topic('articles.raw')} "
         f"in {report.seconds:.1f}s; {len(report.errors)} inputs skipped"
     )
-    for error in report.errors:
-        click.echo(f"  skipped: {error}", err=True)
 
 
 @cli.command()
@@ -222,9 +269,22 @@ async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
 
 @cli.command()
 @click.argument("topic")
+@click.option(
+    "--limit",
+    "-n",
+    type=int,
+    default=None,
+    help="How many records: the last N (default 10), or with --from-beginning the first N "
+    "(default all).",
+)
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest record.")
-@click.option("--limit", type=int, default=None, help="Stop after N records.")
-@click.option("--timeout", type=float, default=None, help="Stop after S seconds with no record.")
+@click.option("-f", "--follow", is_flag=True, help="Then keep printing new records.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="With --follow: stop after S seconds with no record.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -235,15 +295,23 @@ async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
     "auto: readable on a terminal, json otherwise.",
 )
 def tail(
-    topic: str, from_beginning: bool, limit: int | None, timeout: float | None, fmt: str
+    topic: str,
+    limit: int | None,
+    from_beginning: bool,
+    follow: bool,
+    timeout: float | None,
+    fmt: str,
 ) -> None:
-    """Print a topic's records: JSON lines ({topic, partition, offset, timestamp, key, value})
-    or readable lines (statements as speaker, cue and quote; dead letters with their reason)."""
+    """Print a topic's last records and exit, or keep following it with -f: JSON lines
+    ({topic, partition, offset, timestamp, key, value}) or readable lines (statements as
+    speaker, cue and quote; dead letters with their reason)."""
     from streams.cli.render import readable
+    from streams.kafka.tail import end_offsets, latest
     from streams.kafka.tail import tail as run_tail
 
     settings = _settings()
     _setup_logging(settings)
+    _require_broker(settings)
     human = fmt == "readable" or (fmt == "auto" and sys.stdout.isatty())
 
     def emit(record: dict[str, object]) -> None:
@@ -253,17 +321,21 @@ def tail(
             sys.stdout.buffer.write(orjson.dumps(record) + b"\n")
         sys.stdout.flush()
 
+    async def run() -> None:
+        if from_beginning:
+            ends = await end_offsets(settings, topic)
+            await run_tail(settings, topic, emit, from_beginning=True, limit=limit, until=ends)
+        else:
+            records, ends = await latest(settings, topic, 10 if limit is None else limit)
+            for record in records:
+                emit(record)
+        if follow:
+            if sys.stderr.isatty():
+                click.echo("waiting for new records… (Ctrl-C stops)", err=True)
+            await run_tail(settings, topic, emit, start_offsets=ends, idle_timeout=timeout)
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_tail(
-                settings,
-                topic,
-                emit,
-                from_beginning=from_beginning,
-                limit=limit,
-                idle_timeout=timeout,
-            )
-        )
+        asyncio.run(run())
 
 
 @cli.command()
@@ -315,20 +387,21 @@ def speakers(top: int, sort: str, as_json: bool, url: str | None) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def extract(files: tuple[Path, ...]) -> None:
     """Enrich files without Kafka: one EnrichedArticle JSON line per file, in input order."""
     from streams.codec import dumps
     from streams.nlp.enrich import Enricher
     from streams.nlp.registry import SpeakerRegistry
-    from streams.sources.files import read_articles
+    from streams.sources.files import expand, read_articles
 
     settings = _settings()
     _setup_logging(settings)
+    paths = expand(files)  # a missing path fails here, before the model loads
     enricher = Enricher.from_settings(settings)
     registry = SpeakerRegistry()  # speaker identities shared by every file of this call
     failed = 0
-    for item in read_articles(files):
+    for item in read_articles(paths):
         if isinstance(item, StreamsError):
             click.echo(f"error: {item}", err=True)
             failed += 1

@@ -6,10 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
@@ -136,29 +136,70 @@ def led_topics(described: Sequence[dict[str, Any]], partitions: dict[str, int]) 
     return out
 
 
+async def metadata_answer(
+    bootstrap: str, timeout: float = 3.0, options: Mapping[str, Any] | None = None
+) -> None:
+    """Ask ``bootstrap`` for the cluster's metadata once; return when it answers listing at
+    least one broker, else raise (:class:`KafkaError`, :class:`OSError`, ``TimeoutError``).
+
+    An answer is what readiness means: a listening port alone is not (a broker accepts
+    connections before it serves requests), nor is any line in its log.
+    """
+    client = AIOKafkaClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000), **(options or {})
+    )
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout)
+        if not client.cluster.brokers():
+            raise KafkaConnectionError(f"{bootstrap} answered with no brokers yet")
+    finally:
+        await client.close()
+
+
 async def wait_for_broker(settings: Settings, timeout: float = 30.0) -> None:
     """Return once the cluster answers a metadata request, else raise :class:`BrokerError`."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.broker,
-            request_timeout_ms=3000,
-            **settings.kafka_client_options(),
-        )
         try:
-            await admin.start()
-            await admin.list_topics()
+            await metadata_answer(settings.broker, 3.0, settings.kafka_client_options())
             return
-        except (KafkaConnectionError, KafkaError, OSError) as exc:
+        except (KafkaError, OSError, TimeoutError) as exc:
             last = exc
             await asyncio.sleep(0.5)
-        finally:
-            await admin.close()
-    raise BrokerError(
-        f"no Kafka broker answers at {settings.broker} ({last}); start one with "
-        "`streams broker start` or set STREAMS_BROKER"
+    raise no_broker(settings, last)
+
+
+def no_broker(settings: Settings, reason: object) -> BrokerError:
+    """The one error for "nothing answers at STREAMS_BROKER", saying what to do."""
+    return BrokerError(
+        f"no Kafka broker answers at {settings.broker} ({reason}); start one with "
+        "`streams broker start` or `streams demo`, or point STREAMS_BROKER at one"
     )
+
+
+async def reachable(settings: Settings, timeout: float = 2.0) -> OSError | None:
+    """None when a bootstrap server of ``STREAMS_BROKER`` accepts a TCP connection, else the
+    last error. Asked before a Kafka client starts: a refused connection then says no in one
+    line, without the client logging a page of connection errors first."""
+    last: OSError | None = None
+    for server in settings.broker.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+        except (OSError, ValueError, TimeoutError) as exc:
+            last = exc if isinstance(exc, OSError) else OSError(str(exc) or "timed out")
+            continue
+        writer.close()
+        return None
+    return last or OSError("no bootstrap server in STREAMS_BROKER")
+
+
+async def require_broker(settings: Settings) -> None:
+    """Raise :class:`BrokerError` (one line) when no bootstrap server accepts a connection."""
+    error = await reachable(settings)
+    if error is not None:
+        raise no_broker(settings, error.strerror or error)
 
 
 async def stop_consumer(client: AIOKafkaConsumer) -> None:

@@ -221,12 +221,12 @@ async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
         id="person:anna-berg", name="Anna Berg", type="person", mention="Berg", start=0, end=4
     )
 
-    def statement(sid: str) -> bytes:
+    def statement(sid: str, by: Speaker = speaker) -> bytes:
         return dumps(
             Statement(
                 statement_id=sid,
                 article_id="a1",
-                speaker=speaker,
+                speaker=by,
                 cue="said",
                 content="x",
                 start=0,
@@ -235,20 +235,21 @@ async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
             )
         )
 
+    other = speaker.model_copy(update={"id": "person:sam-lee", "name": "Sam Lee"})
     async with parts.app.agents["aggregate"].test_context() as agent:
         for sid in ("s1", "s2", "s1", "s3", "s2"):
             await agent.put(statement(sid), key=speaker.id.encode())
-        await _until(
-            lambda: (
-                parts.speakers.get(speaker.id) is not None
-                and SpeakerState.model_validate(parts.speakers[speaker.id]).summary.statements == 3
-            )
-        )
-        await asyncio.sleep(0.2)
+        # put() returns once the agent has taken the event; the agent takes this last one
+        # only after it is done with every event before it (its body never awaits)
+        await agent.put(statement("s9", other), key=other.id.encode())
         state = SpeakerState.model_validate(parts.speakers[speaker.id])
+        await _until(lambda: parts.speakers.get(other.id) is not None)
+    assert state.statement_ids == ("s1", "s2", "s3")
+    assert state.article_ids == ("a1",)
     assert state.summary.statements == 3
     assert state.summary.articles == 1
-    assert set(state.statement_ids) == {"s1", "s2", "s3"}
+    assert [r.statement_id for r in state.summary.recent] == ["s3", "s2", "s1"]
+    assert parts.metrics.statements_counted == 4  # s1, s2, s3, s9: no write for a duplicate
 
 
 def test_the_producer_lingers_as_configured(tmp_path: Path) -> None:

@@ -55,3 +55,32 @@ async def test_process_runner_keeps_order_and_survives_a_killed_process(tmp_path
         assert not set(runner.pids()) & {pids[0]}
     finally:
         runner.stop()
+
+
+def _start_nlp_process(settings_json: str, parent: int) -> None:
+    """What an NLP process runs first, then as long as it lives."""
+    import time
+
+    from streams.app.runner import _init
+
+    _init(settings_json, parent)
+    time.sleep(120)
+
+
+def test_an_nlp_process_whose_worker_is_gone_before_it_started_exits(tmp_path: Path) -> None:
+    """The worker stopped (a demo's SIGTERM) while its NLP process was still starting."""
+    import multiprocessing
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    process = multiprocessing.get_context("spawn").Process(
+        target=_start_nlp_process, args=(settings.model_dump_json(), gone.pid)
+    )
+    process.start()
+    process.join(30)
+    try:
+        assert process.exitcode == 0, "the NLP process outlived its worker"
+    finally:
+        process.kill()

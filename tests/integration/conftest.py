@@ -84,6 +84,19 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def isolated(settings: Settings, name: str, data_dir: Path, **overrides: object) -> Settings:
+    """``settings`` for a run of its own on the same broker: topics prefixed ``name.``, app
+    (consumer group, changelogs) ``streams-name``, a free web port and its own data folder."""
+    update: dict[str, object] = {
+        "topic_prefix": f"{name}.",
+        "app_id": f"streams-{name}",
+        "web_port": free_port(),
+        "data_dir": data_dir,
+        **overrides,
+    }
+    return settings.model_copy(update=update)
+
+
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = make_settings(tmp_path_factory.mktemp("kafka"))

@@ -25,7 +25,7 @@ from streams.records import SpeakerState
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT
-from tests.integration.conftest import Worker, free_port
+from tests.integration.conftest import Worker, isolated
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover]
 ARTICLES = 240
@@ -117,18 +117,11 @@ def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) 
 def test_kill_9_mid_stream_leaves_the_table_of_a_clean_run(kafka: Settings, tmp_path: Path) -> None:
     path = tmp_path / "corpus.jsonl"
     ids = corpus(path)
-
-    def settings(name: str) -> Settings:
-        return kafka.model_copy(
-            update={
-                "topic_prefix": f"{name}.",
-                "app_id": f"streams-{name}",
-                "web_port": free_port(),
-                "data_dir": tmp_path / name,
-            }
-        )
-
-    clean = run(settings("clean"), path, ids, tmp_path / "clean.log", crash=False)
-    crashed = run(settings("crash"), path, ids, tmp_path / "crash.log", crash=True)
+    clean = run(
+        isolated(kafka, "clean", tmp_path / "clean"), path, ids, tmp_path / "clean.log", crash=False
+    )
+    crashed = run(
+        isolated(kafka, "crash", tmp_path / "crash"), path, ids, tmp_path / "crash.log", crash=True
+    )
     assert clean and sum(v[0] for v in clean.values()) > ARTICLES
     assert crashed == clean

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -100,9 +101,14 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
                     errors.append(msg.text) if "Content Security Policy" in msg.text else None
                 ),
             )
-            page.goto(f"http://127.0.0.1:{settings.web_port}/")
+            failed: list[str] = []  # a 404 for /favicon.ico, say
+            page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+            base = f"http://127.0.0.1:{settings.web_port}"
+            page.goto(f"{base}/")
             expect(page.locator("#status")).to_have_text("0 speakers", timeout=15_000)
             assert page.locator("#speakers tbody tr").count() == 0
+            # an empty live feed says what it waits for
+            expect(page.get_by_text("Waiting for statements")).to_be_visible()
 
             # Playwright's sync API runs a loop in this thread: replay from another one
             with ThreadPoolExecutor(1) as pool:
@@ -114,7 +120,15 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             for name in ("Donald Trump", "Vladimir Putin", "Kremlin"):
                 expect(page.locator("#speakers tbody", has_text=name)).to_be_visible(timeout=60_000)
             expect(page.locator("#feed li").first).to_be_visible()
+            expect(page.get_by_text("Waiting for statements")).to_be_hidden()
             assert rows.count() >= 5
+            # every top-stance bar has its target as label, the first one of a row included
+            bars = page.locator("#speakers .bars")
+            assert page.locator("#speakers .bars > :not(.stance)").count() == 0
+            labelled = page.locator("#speakers .bars > .stance > .target")
+            assert labelled.count() == page.locator("#speakers .bars .bar").count() > 0
+            assert all(t.strip() for t in labelled.all_inner_texts())
+            assert bars.count() == rows.count()
 
             araghchi.click()
             detail = page.locator("#detail")
@@ -142,6 +156,22 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             expect(detail.locator("li").first).to_be_visible()
             assert detail.locator("a").count() == 0
             assert page.locator("a[href^='javascript']").count() == 0
+
+            # on a short window the drill-down (below the whole table, taller than the
+            # window) opens with its heading and Close button in view, not off-screen
+            page.keyboard.press("Escape")
+            page.set_viewport_size({"width": 1280, "height": 400})
+            page.evaluate("window.scrollTo(0, 0)")
+            araghchi.click()
+            expect(detail.locator("h2")).to_have_text("Abbas Araghchi")
+            assert detail.bounding_box()["height"] > 400  # type: ignore[index]
+            expect(detail.locator("h2")).to_be_in_viewport()
+            expect(detail.get_by_role("button", name="Close")).to_be_in_viewport()
             assert errors == []
+            assert failed == []
+            # browsers ask every page of the worker's for its icon, the JSON ones too
+            with urllib.request.urlopen(f"{base}/favicon.ico", timeout=10) as icon:
+                assert icon.headers["Content-Type"] == "image/svg+xml"
+                assert icon.read().startswith(b"<svg")
         finally:
             browser.close()

@@ -21,7 +21,7 @@ import pytest
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT
-from tests.integration.conftest import Worker, free_port
+from tests.integration.conftest import Worker, isolated
 from tests.integration.test_crash import enriched_count
 
 pytestmark = pytest.mark.integration
@@ -51,16 +51,7 @@ def wait_for(condition: Any, timeout: float, what: str) -> None:
 
 
 def test_a_stalled_partition_is_reported_and_clears(kafka: Settings, tmp_path: Path) -> None:
-    settings = kafka.model_copy(
-        update={
-            "topic_prefix": "stall.",
-            "app_id": "streams-stall",
-            "web_port": free_port(),
-            "data_dir": tmp_path / "w",
-            "stall_timeout": 3.0,
-            "watchdog_interval": 1.0,
-        }
-    )
+    settings = isolated(kafka, "stall", tmp_path / "w", stall_timeout=3.0, watchdog_interval=1.0)
     worker = Worker(settings, tmp_path / "worker.log").start()
     try:
         assert worker.proc is not None

@@ -1,5 +1,7 @@
 """The command line: help on every command, and `streams extract`'s contract."""
 
+import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -38,14 +40,34 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert "Usage:" in result.output
 
 
-def _streams(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[bytes]:
+def _streams(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "streams", *args],
         cwd=cwd,
         capture_output=True,
         timeout=300,
         check=False,
+        env=None if env is None else {**os.environ, **env},
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def no_broker(tmp_path: Path) -> dict[str, str]:
+    """Settings for a child process whose STREAMS_BROKER has nothing behind it."""
+    return {
+        "STREAMS_BROKER": f"127.0.0.1:{_free_port()}",
+        "STREAMS_DATA_DIR": str(tmp_path / "data"),
+        "STREAMS_WEB_PORT": str(_free_port()),
+        "STREAMS_LOG_LEVEL": "info",
+    }
 
 
 def test_extract_prints_one_schema_valid_line_per_file_in_order(
@@ -115,3 +137,69 @@ def test_eval_with_a_wrong_path_says_so_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["eval", "--newsdev", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "no newsdev data in" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["tail", "statements"], ["replay", str(SEED)], ["worker"], ["demo", "--once"]],
+    ids=" ".join,
+)
+def test_an_unreachable_broker_is_one_line_and_exit_1(
+    command: list[str], no_broker: dict[str, str]
+) -> None:
+    result = _streams(*command, env=no_broker)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) <= 2, stderr
+    assert f"error: no Kafka broker answers at {no_broker['STREAMS_BROKER']}" in stderr
+
+
+def test_debug_or_the_debug_log_level_shows_the_traceback(no_broker: dict[str, str]) -> None:
+    result = _streams("--debug", "tail", "statements", env=no_broker)
+    assert result.returncode == 1
+    assert b"Traceback" in result.stderr
+    assert b"BrokerError: no Kafka broker answers" in result.stderr
+    result = _streams("tail", "statements", env={**no_broker, "STREAMS_LOG_LEVEL": "debug"})
+    assert result.returncode == 1
+    assert b"Traceback" in result.stderr
+
+
+def test_a_worker_whose_web_port_is_taken_says_so_before_loading_spacy(
+    no_broker: dict[str, str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _streams("worker", env={**no_broker, "STREAMS_WEB_PORT": str(port)})
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"error: port {port} on 127.0.0.1 is taken"), stderr
+    assert line.endswith("stop it or set STREAMS_WEB_PORT to a free port")
+    assert "spaCy" not in stderr  # the port was checked first: no model was loaded
+
+
+def test_a_replay_with_nothing_readable_exits_1_and_names_each_input_once(
+    tmp_path: Path, no_broker: dict[str, str]
+) -> None:
+    (tmp_path / "a.json").write_bytes(b"{not json")
+    (tmp_path / "b.jsonl").write_bytes(b'{"title": "no text"}\n')
+    result = _streams("replay", str(tmp_path / "a.json"), str(tmp_path / "b.jsonl"), env=no_broker)
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert stderr.count("a.json") == 2  # its skip line, and the final line naming the inputs
+    assert stderr.count("not valid JSON") == 1
+    assert stderr.count("no `text` string") == 1
+    assert stderr.splitlines()[-1].startswith("error: no article to replay in ")
+    assert result.stdout == b""
+
+
+def test_extract_of_a_missing_path_exits_1_in_one_line(tmp_path: Path) -> None:
+    result = _streams("extract", str(tmp_path / "nope.txt"), str(SEED))
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines() == [
+        f"error: {tmp_path / 'nope.txt'}: no such file or folder"
+    ]
+    assert result.stdout == b""

@@ -195,3 +195,75 @@ def test_a_dropped_head_with_later_offsets_acknowledged_is_found() -> None:
     # nothing missing: the head is the next offset to commit
     consumer = FakeConsumer(committed=16, acked=[16, 17], pending=[])
     assert faust_fixes.missing_heads(consumer) == {}
+
+
+#: sha256 (first 16 hex digits) of ``inspect.getsource`` of each upstream function the fixes
+#: replace, as in faust-streaming 0.15.3. A change here means an upgrade changed code the fixes
+#: were written against: review each fix against the new code before updating a fingerprint.
+FINGERPRINTS = {
+    "faust.transport.consumer.Consumer._new_offset": "1d2c7ea89a7ad4f1",
+    "faust.transport.consumer.Consumer.track_message": "217d7f1399a4cd8e",
+    "faust.transport.consumer.Consumer.perform_seek": "0e8c130ff4b0afd8",
+    "faust.transport.producer.ProducerBuffer.put": "bf26dfbc01d91088",
+    "faust.transport.producer.ProducerBuffer._send_pending": "4a9d5f932b56bc68",
+    "faust.transport.producer.ProducerBuffer.flush": "26fbebb124ad9c98",
+}
+
+
+def test_every_patched_upstream_function_is_the_code_the_fixes_were_written_for() -> None:
+    import hashlib
+    import inspect
+
+    found = {
+        name: hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+        for name, function in faust_fixes.originals().items()
+    }
+    assert found == FINGERPRINTS
+
+
+def test_the_patch_list_is_what_apply_installs() -> None:
+    faust_fixes.apply()
+    assert len(faust_fixes.PATCHES) == len(FINGERPRINTS) == 6
+    for owner, name, original, replacement in faust_fixes.PATCHES:
+        assert getattr(owner, name) is replacement
+        assert original is not replacement
+
+
+def test_other_upstream_versions_are_refused_with_both_versions_named() -> None:
+    import pytest
+
+    from streams.errors import ConfigError
+
+    faust_fixes.check_versions()  # the installed ones are the pinned ones
+    upgraded = {"faust-streaming": "0.16.0", "aiokafka": "0.14.0"}
+    with pytest.raises(ConfigError) as caught:
+        faust_fixes.check_versions(upgraded.__getitem__)
+    message = str(caught.value)
+    assert "faust-streaming 0.15.3 and aiokafka 0.14.0" in message
+    assert "faust-streaming 0.16.0" in message
+    assert "pip install 'faust-streaming==0.15.3' 'aiokafka==0.14.0'" in message
+    with pytest.raises(ConfigError, match=r"aiokafka 0\.13\.0"):
+        faust_fixes.check_versions({"faust-streaming": "0.15.3", "aiokafka": "0.13.0"}.__getitem__)
+
+
+def test_a_threaded_producer_is_refused(tmp_path: Any, monkeypatch: Any) -> None:
+    import faust
+    import pytest
+
+    from streams.app import factory
+    from streams.errors import ConfigError
+    from streams.settings import Settings
+
+    faust_fixes.check_conf(SimpleNamespace(producer_threaded=False))
+    with pytest.raises(ConfigError, match="producer_threaded"):
+        faust_fixes.check_conf(SimpleNamespace(producer_threaded=True))
+
+    app_class = faust.App
+
+    def threaded_app(*args: Any, **kwargs: Any) -> faust.App:
+        return app_class(*args, **kwargs, producer_threaded=True)
+
+    # the app the worker builds is checked, not just the function
+    monkeypatch.setattr(factory.faust, "App", threaded_app)
+    with pytest.raises(ConfigError, match="producer_threaded"):
+        factory.create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
