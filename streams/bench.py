@@ -85,9 +85,10 @@ def statement_latencies(
     }
     counted_at: dict[str, int] = {}
     for record in changelog:
-        ids = record["value"]["statement_ids"] if record["value"] else []
-        if ids and ids[-1] not in counted_at:
-            counted_at[ids[-1]] = record["timestamp"]
+        # the table update that counts a statement puts it first among the recent ones
+        recent = record["value"]["summary"]["recent"] if record["value"] else []
+        if recent and recent[0]["statement_id"] not in counted_at:
+            counted_at[recent[0]["statement_id"]] = record["timestamp"]
     out = []
     for sid, at in counted_at.items():
         article = article_of.get(sid)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +36,16 @@ from streams.kafka.clients import (
 )
 from streams.kafka.tail import end_offsets
 from streams.ports import check_free
-from streams.records import SpeakerState, SpeakerSummary
+from streams.records import ArticleLedger, Counted, SpeakerState, SpeakerSummary
 from streams.settings import Settings
 from streams.sources.replay import replay
 
 log = logging.getLogger(__name__)
 
 
-def changelog_topic(settings: Settings) -> str:
-    """Faust names a table's changelog ``<app id>-<table>-changelog``."""
-    return f"{settings.app_id}-speakers-changelog"
+def changelog_topic(settings: Settings, table: str = "speakers") -> str:
+    """The changelog topic of one of the app's tables (the speakers table by default)."""
+    return settings.changelog_topic(table)
 
 
 def is_local(settings: Settings) -> bool:
@@ -120,16 +121,29 @@ async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
     }
 
 
+@dataclass
+class Table:
+    """The aggregate as its changelogs hold it: each speaker's state, and under which
+    speaker the statement ledger counts each statement."""
+
+    states: dict[str, SpeakerState]
+    counted: dict[str, str]
+
+
 async def collect(
     settings: Settings,
     article_ids: Iterable[str],
     starts: dict[str, dict[int, int]],
     timeout: float,
     alive: Any = None,
-) -> dict[str, SpeakerState]:
+) -> Table:
     """Wait until every article has come out of the enrich agent (after ``starts``) and
     every statement of those articles is counted in the ``speakers`` table; return the
-    table (read from its changelog)."""
+    table (read from the changelogs).
+
+    A statement is counted once the ledger holds it and the speaker it is counted under has
+    applied the ledger record that counted it (its offset is in the speaker's ``applied``).
+    """
     dead_t = settings.topic("deadletter")
     waiting = set(article_ids)
     total = len(waiting)
@@ -153,26 +167,37 @@ async def collect(
     click.echo(
         f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
     )
+    ledger_t, speakers_t = changelog_topic(settings, "statement-ledger"), changelog_topic(settings)
+    counted: dict[str, Counted] = {}
     states: dict[str, SpeakerState] = {}
-    counted: set[str] = set()
     partitions = {p: 0 for p in range(settings.partitions)}
 
+    def applied(statement_id: str) -> bool:
+        entry = counted.get(statement_id)
+        if entry is None:
+            return False
+        state = states.get(entry.speaker)
+        return state is not None and state.applied.get(str(entry.partition), -1) >= entry.offset
+
     def on_state(record: Any) -> bool:
-        if record is not None and record.value is not None:
-            key = record.key.decode("utf-8")
-            states[key] = SpeakerState.model_validate(orjson.loads(record.value))
-            counted.update(states[key].statement_ids)
-        return statement_ids <= counted
+        if record is None:  # once per batch read
+            return all(applied(s) for s in statement_ids)
+        if record.value is not None:
+            if record.topic == ledger_t:
+                counted.update(ArticleLedger.model_validate_json(record.value).statements)
+            else:
+                states[record.key.decode("utf-8")] = SpeakerState.model_validate_json(record.value)
+        return False
 
     await _read_until(
         settings,
-        {changelog_topic(settings): partitions},
+        {ledger_t: partitions, speakers_t: partitions},
         on_state,
         timeout,
         "the speakers table",
         alive,
     )
-    return states
+    return Table(states=states, counted={sid: c.speaker for sid, c in counted.items()})
 
 
 async def demo_flow(
@@ -184,8 +209,8 @@ async def demo_flow(
     for error in report.errors:
         click.echo(f"  skipped: {error}", err=True)
     click.echo(f"replayed {report.produced} articles from {seeds}")
-    states = await collect(settings, report.article_ids, starts, timeout, alive)
-    summaries = [state.summary for state in states.values()]
+    table = await collect(settings, report.article_ids, starts, timeout, alive)
+    summaries = [state.summary for state in table.states.values()]
     return sorted(summaries, key=lambda s: (-s.statements, s.name))
 
 

@@ -157,15 +157,56 @@ class SpeakerSummary(Record):
 
 
 class SpeakerState(Record):
-    """What the ``speakers`` table stores: the summary plus the ids already counted.
+    """What the ``speakers`` table stores: the summary, and how far each partition of the
+    tallies' source has been applied to it.
 
-    The ids live in the same value as the counts so that one table write updates both:
-    a redelivered statement is recognised however the worker stopped.
+    Every field is bounded: a speaker quoted a million times has a value the size of one
+    quoted a hundred times. Which statements were counted lives in the statement ledger
+    (:class:`ArticleLedger`), not here.
     """
 
     summary: SpeakerSummary
-    statement_ids: tuple[str, ...] = ()
-    article_ids: tuple[str, ...] = ()
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        description="Partition of the article-keyed statement topic → offset of the last "
+        "record whose tally this value includes; a tally from an offset at or below it was "
+        "applied already (a redelivery).",
+    )
+
+
+class Counted(Record):
+    """How the ledger counts one statement: under which speaker, since which record of the
+    article-keyed statement topic."""
+
+    speaker: str
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    opened: bool = Field(
+        False, description="The first statement of its article counted under this speaker."
+    )
+
+
+class ArticleLedger(Record):
+    """The statement ledger's value (key: ``article_id``): each statement of the article and
+    how it is counted. Bounded by the statements of one article; kept for the dedupe
+    retention after its last change."""
+
+    statements: dict[str, Counted] = Field(default_factory=dict)
+    updated_at: datetime
+
+
+class Tally(Record):
+    """One change to one speaker's aggregate (key on the tallies topic: the speaker id).
+
+    ``partition``/``offset`` locate the ledger's input record that made it: a tally sent
+    again for the same record carries the same coordinates, which the aggregate recognises.
+    """
+
+    op: Literal["add"]
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    statement: Statement
+    opens_article: bool = False
 
 
 class KnownSpeaker(Record):
@@ -204,6 +245,8 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "statement": Statement,
     "speaker_summary": SpeakerSummary,
     "speaker_state": SpeakerState,
+    "article_ledger": ArticleLedger,
+    "tally": Tally,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }

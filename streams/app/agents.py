@@ -16,15 +16,25 @@ from typing import TYPE_CHECKING, Any, cast
 
 from faust.exceptions import NotReady
 
-from streams.app.aggregate import fold
+from streams.app.aggregate import apply_tally
 from streams.app.deadletter import dead_letter
+from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
 from streams.app.versions import claim
-from streams.codec import dumps, loads
+from streams.codec import dumps, loads, loads_json
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
 from streams.kafka.clients import MAX_MESSAGE_BYTES
 from streams.limits import check_article
-from streams.records import Article, DeadLetter, KnownSpeaker, SpeakerState, Statement
+from streams.records import (
+    Article,
+    ArticleLedger,
+    DeadLetter,
+    KnownSpeaker,
+    SpeakerState,
+    Statement,
+    Tally,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     import faust
@@ -189,22 +199,74 @@ def _stage(exc: InputError) -> str:
     return "validate" if isinstance(exc, RecordError) else "decode"
 
 
+def route_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """``statements`` → the article-keyed statement topic, where the ledger reads them.
+
+    Only the article id is read here; the statement is validated by the ledger.
+    """
+
+    async def route(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            value = event.message.value or b""
+            try:
+                article = loads_json(value).get("article_id")
+                if not isinstance(article, str) or not article:
+                    raise RecordError("a statement without an article_id")
+            except (InputError, AttributeError) as exc:
+                await send_dead_letter(parts, event, exc, "aggregate")
+                continue
+            await parts.by_article.send(key=article.encode(), value=value)
+
+    return route
+
+
+def ledger_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """Article-keyed statements → table ``statement-ledger`` + tallies (key: speaker id)."""
+    table = parts.ledger
+
+    async def ledger(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                statement = loads(Statement, message.value or b"")
+            except InputError as exc:
+                await send_dead_letter(parts, event, exc, "aggregate")
+                continue
+            key = statement.article_id
+            current = table.get(key)
+            updated, tallies = record(
+                ArticleLedger.model_validate(current) if current is not None else None,
+                statement,
+                partition=message.partition,
+                offset=message.offset,
+                at=utcnow(),
+            )
+            if updated is not None:
+                table[key] = updated.model_dump(mode="json")
+            for tally in tallies:
+                await parts.tallies.send(
+                    key=tally.statement.speaker.id.encode(), value=dumps(tally)
+                )
+
+    return ledger
+
+
 def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
-    """``statements`` → table ``speakers``; each statement id counted once."""
+    """Tallies → table ``speakers``; each tally applied once."""
     settings = parts.settings
     table = parts.speakers
 
     async def aggregate(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
             try:
-                statement = loads(Statement, event.message.value or b"")
+                tally = loads(Tally, event.message.value or b"")
             except InputError as exc:
                 await send_dead_letter(parts, event, exc, "aggregate")
                 continue
-            key = statement.speaker.id
+            key = tally.statement.speaker.id
             current = table.get(key)
             state = SpeakerState.model_validate(current) if current is not None else None
-            updated = fold(state, statement, recent_limit=settings.recent_limit, url=statement.url)
+            updated = apply_tally(state, tally, recent_limit=settings.recent_limit)
             if updated is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = updated.model_dump(mode="json")

@@ -148,7 +148,7 @@ def worker() -> None:
     import faust
 
     from streams.app import create_app
-    from streams.kafka.clients import ensure_topics
+    from streams.kafka.clients import ensure_topics, topic_specs
     from streams.ports import check_free
 
     settings = _settings()
@@ -157,7 +157,7 @@ def worker() -> None:
     check_free(settings.web_host, settings.web_port, "STREAMS_WEB_PORT")
     _require_broker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(ensure_topics(settings, extra=topic_specs(settings, internal=True)))
     parts = create_app(settings)
     parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
     try:

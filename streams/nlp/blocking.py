@@ -68,7 +68,7 @@ def acronym(words: Words) -> str:
     return "".join(w[0] for w in words if w not in _SMALL_WORDS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     ids: dict[str, None] = field(default_factory=dict)  # ordered: the order of filing
     changed: int = 0

@@ -26,6 +26,7 @@ from tests.integration.conftest import Worker, free_port
 from tests.integration.test_crash import (
     ARTICLES,
     corpus,
+    counted_once,
     replay_in_background,
     wait_for_progress,
 )
@@ -60,7 +61,7 @@ def expected_table(
     return {k: (len(statements[k]), len(articles[k])) for k in statements}
 
 
-def table(states: dict[str, SpeakerState]) -> dict[str, tuple[int, int]]:
+def counts(states: dict[str, SpeakerState]) -> dict[str, tuple[int, int]]:
     return {k: (s.summary.statements, s.summary.articles) for k, s in states.items()}
 
 
@@ -85,7 +86,7 @@ def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> Non
         killed = time.monotonic()
         first.stop(signal.SIGKILL)
         replaying.join()
-        states = asyncio.run(collect(settings, ids, starts, timeout=300))
+        table = asyncio.run(collect(settings, ids, starts, timeout=300))
         print(
             f"killed one of two workers at {done_at_kill}/{ARTICLES}; the table was "
             f"complete {time.monotonic() - killed:.1f}s later"
@@ -94,7 +95,8 @@ def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> Non
         assert second.proc is not None and second.proc.poll() is None
         # exactly what the enrich agent published: every statement counted once, under its
         # speaker, and every article once per speaker quoted in it
-        assert table(states) == expected_table(settings, starts, set(ids))
+        assert counts(table.states) == expected_table(settings, starts, set(ids))
+        assert counted_once(table)
     finally:
         first.stop()
         second.stop()

@@ -12,6 +12,8 @@ from streams.codec import dumps, loads
 from streams.errors import InputError, RecordError
 from streams.records import (
     Article,
+    ArticleLedger,
+    Counted,
     DeadLetter,
     EnrichedArticle,
     Entity,
@@ -20,6 +22,7 @@ from streams.records import (
     SpeakerSummary,
     Stance,
     Statement,
+    Tally,
     utcnow,
 )
 from tests.conftest import SCHEMAS
@@ -64,6 +67,7 @@ def test_schema_files_match_the_models() -> None:
                 id="person:a-b", name="A B", type="person", first_seen=utcnow(), last_seen=utcnow()
             ),
         ),
+        ("tally", Tally(op="add", partition=1, offset=7, statement=_statement())),
         (
             "dead_letter",
             DeadLetter(topic="t", error="bad", stage="decode", payload="\\xff"),
@@ -82,8 +86,13 @@ def test_speaker_state_validates(validate_wire: Validate) -> None:
     summary = SpeakerSummary(
         id="org:x", name="X", type="org", first_seen=utcnow(), last_seen=utcnow()
     )
-    state = SpeakerState(summary=summary, statement_ids=("s1",), article_ids=("a1",))
+    state = SpeakerState(summary=summary, applied={"0": 12})
     validate_wire("speaker_state", orjson.loads(dumps(state)))
+    ledger = ArticleLedger(
+        statements={"s1": Counted(speaker="org:x", partition=0, offset=12, opened=True)},
+        updated_at=utcnow(),
+    )
+    validate_wire("article_ledger", orjson.loads(dumps(ledger)))
 
 
 @pytest.mark.parametrize(
