@@ -126,7 +126,7 @@ def _learn(parts: StreamsApp, entry: KnownSpeaker) -> None:
     the registry again with its next statement).
     """
     try:
-        parts.registry_table[entry.id] = entry.model_dump(mode="json")
+        parts.registry_table[entry.id] = dumps(entry)
     except Exception as exc:
         log.warning("speaker %s not written to the registry yet: %r", entry.id, exc)
         changelog = getattr(parts.registry_table, "changelog_topic", None)
@@ -235,14 +235,14 @@ def ledger_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
             key = statement.article_id
             current = table.get(key)
             updated, tallies = record(
-                ArticleLedger.model_validate(current) if current is not None else None,
+                ArticleLedger.model_validate_json(current) if current is not None else None,
                 statement,
                 partition=message.partition,
                 offset=message.offset,
                 at=utcnow(),
             )
             if updated is not None:
-                table[key] = updated.model_dump(mode="json")
+                table[key] = dumps(updated)
             for tally in tallies:
                 await parts.tallies.send(
                     key=tally.statement.speaker.id.encode(), value=dumps(tally)
@@ -265,11 +265,11 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
                 continue
             key = tally.statement.speaker.id
             current = table.get(key)
-            state = SpeakerState.model_validate(current) if current is not None else None
+            state = SpeakerState.model_validate_json(current) if current is not None else None
             updated = apply_tally(state, tally, recent_limit=settings.recent_limit)
             if updated is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
-                table[key] = updated.model_dump(mode="json")
+                table[key] = dumps(updated)
                 parts.metrics.statements_counted += 1
 
     return aggregate

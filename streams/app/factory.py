@@ -69,7 +69,7 @@ class StreamsApp:
         entry by entry (:meth:`registry_changed`), never rebuilt."""
         if self._registry is None:
             self._registry = SpeakerRegistry(
-                KnownSpeaker.model_validate(v) for v in self.registry_table.values() if v
+                KnownSpeaker.model_validate_json(v) for v in self.registry_table.values() if v
             )
         return self._registry
 
@@ -79,7 +79,7 @@ class StreamsApp:
             return  # built from the table, with these, when first asked for
         for _, value in changes:
             if value:
-                self._registry.put(KnownSpeaker.model_validate(value))
+                self._registry.put(KnownSpeaker.model_validate_json(value))
 
 
 def _broker_url(settings: Settings) -> str:
@@ -252,6 +252,7 @@ def create_app(settings: Settings) -> StreamsApp:
         settings,
         "article-versions",
         by_key=True,
+        decoded=True,
         help="{text: digest} per article_id: the text an article id names (see versions.py).",
     )
     parts = StreamsApp(

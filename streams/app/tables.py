@@ -1,7 +1,9 @@
-"""The app's tables: plain string keys, orjson values, changelogs the project configures.
+"""The app's tables: plain string keys, JSON values kept as bytes, changelogs the project
+configures.
 
 - :func:`json_table` builds one (a global table when asked), with the changelog compacted and,
-  given a retention, also deleted after it.
+  given a retention, also deleted after it. Values stay the JSON bytes of their records in
+  memory too (decoded by whoever reads one), not trees of dicts rebuilt at every update.
 - :class:`KeyPartitioned` puts each key's changelog record in the key's partition, for a
   table written from batches that have no current event to take a partition from.
 - :class:`WatchedGlobalTable` tells a listener which keys another worker's writes changed, so
@@ -107,16 +109,20 @@ def json_table(
     retention: float | None = None,
     on_disk: bool = False,
     by_key: bool = False,
+    decoded: bool = False,
 ) -> faust.Table[str, Any]:
-    """A table keyed by plain strings whose values travel as orjson.
+    """A table keyed by plain strings whose values are the JSON bytes of records
+    (:func:`streams.codec.dumps`), in the store as on the changelog.
 
     Faust derives a table's serializers from its types (json for plain types). Keys travel
-    as the plain id, like the keys of the topics they come from, and values as orjson: so the
-    changelog topic is built here, and the table's own serializer attributes (which
+    as the plain id, like the keys of the topics they come from, and values as they are: so
+    the changelog topic is built here, and the table's own serializer attributes (which
     `send_changelog` and the store read) are set to match. ``retention`` (seconds): the
     changelog also deletes what was not written again for that long (and a table ``on_disk``
-    forgets it too). ``by_key``: see :class:`KeyPartitioned`.
+    forgets it too). ``by_key``: see :class:`KeyPartitioned`. ``decoded``: the store holds
+    the values as orjson decodes them (plain dicts) instead.
     """
+    values = "orjson" if decoded else "raw"
     config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
     if retention is not None:
         config["retention.ms"] = str(int(retention * 1000))
@@ -127,7 +133,7 @@ def json_table(
         key_type=str,
         value_type=None,
         key_serializer="raw",
-        value_serializer="orjson",
+        value_serializer=values,
         partitions=settings.partitions,
         replicas=settings.replication_factor,
         compacting=True,
@@ -177,5 +183,5 @@ def json_table(
         table = app.Table(name, **options)
     table = cast(faust.Table[str, Any], table)
     table.key_serializer = "raw"
-    table.value_serializer = "orjson"
+    table.value_serializer = values
     return table

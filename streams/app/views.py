@@ -110,7 +110,7 @@ def local_summaries(parts: StreamsApp) -> list[dict[str, Any]]:
     for key, value in list(parts.speakers.items()):
         if value is None or not owned(key):
             continue
-        summary = SpeakerState.model_validate(value).summary.model_dump(mode="json")
+        summary = SpeakerState.model_validate_json(value).summary.model_dump(mode="json")
         summary.pop("recent", None)
         summary["top_stances"] = stance_rows(summary.pop("stances"))[:TOP_TARGETS]
         out.append(summary)
@@ -250,7 +250,7 @@ def register_views(parts: StreamsApp) -> None:
         value = parts.speakers.get(speaker_id)
         if value is None:
             return _problem(404, f"no speaker {speaker_id!r}")
-        summary = SpeakerState.model_validate(value).summary.model_dump(mode="json")
+        summary = SpeakerState.model_validate_json(value).summary.model_dump(mode="json")
         summary["stances"] = stance_rows(summary["stances"])
         return _json(summary)
 

@@ -262,7 +262,7 @@ async def test_statements_are_counted_once_through_the_ledger_and_the_aggregate(
         last = [(k, v) for k, v in tallies.sent if k == other.id.encode()]
         await agent.put(last[0][1], key=last[0][0])
         await _until(lambda: parts.speakers.get(other.id) is not None)
-        state = SpeakerState.model_validate(parts.speakers[speaker.id])
+        state = SpeakerState.model_validate_json(parts.speakers[speaker.id])
     assert parts.metrics.statements_counted == 4
     assert state.summary.statements == 3
     assert state.summary.articles == 2
@@ -293,7 +293,7 @@ def test_the_registry_follows_the_global_table_entry_by_entry(tmp_path: Path) ->
             entry = KnownSpeaker(
                 id=f"person:{name.lower().replace(' ', '-')}", name=name, type="person"
             )
-            value = entry.model_dump(mode="json")
+            value = dumps(entry)
             out.append(
                 SimpleNamespace(
                     key=entry.id, value=value, message=SimpleNamespace(value=value, partition=0)
