@@ -27,6 +27,7 @@ from streams.nlp.names import same_surname
 from streams.records import SpeakerType
 
 Words = tuple[str, ...]
+_VARIANTS_SIZE = 100_000
 _SMALL_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "du", "der", "des"})
 
 
@@ -82,6 +83,8 @@ class BlockingIndex:
         self._groups: dict[tuple[SpeakerType, str], Group] = {}
         self._surnames: dict[str, dict[str, None]] = {}  # surname key → surnames of persons
         self._key_changed: dict[str, int] = {}
+        # per surname: its known variants, with the clock value of the keys they came from
+        self._variants: dict[str, tuple[int, list[str]]] = {}
         self._filed: dict[str, tuple[tuple[SpeakerType, str], ...]] = {}
         self._order: dict[str, int] = {}
 
@@ -138,21 +141,25 @@ class BlockingIndex:
         is ("Xi"); with the clock value of the latest change among them (a later lookup
         that finds the same value would read the same ids)."""
         word = words[-1]
-        changed = 0
-        surnames: dict[str, None] = {}
-        for key in surname_probes(word):
-            found = self._surnames.get(key)
-            if found:
-                surnames.update(found)
-                changed = max(changed, self._key_changed[key])
-        # the keys gather near spellings; names.py says which are variants of one surname
+        probes = surname_probes(word)
+        keys_changed = max((self._key_changed.get(key, 0) for key in probes), default=0)
+        variants = self._variants.get(word)
+        if variants is None or variants[0] != keys_changed:
+            # the keys gather near spellings; names.py says which are variants of one surname
+            found: dict[str, None] = {}
+            for key in probes:
+                found.update(self._surnames.get(key, {}))
+            variants = (keys_changed, [s for s in found if same_surname(s, word)])
+            if len(self._variants) >= _VARIANTS_SIZE:
+                self._variants.clear()
+            self._variants[word] = variants
         other = f"^{word}" if len(words) == 1 else f"%{word} {words[0]}"
         groups = [
             group
-            for key in (*(f"={s}" for s in surnames if same_surname(s, word)), other)
+            for key in (*(f"={s}" for s in variants[1]), other)
             if (group := self._groups.get(("person", key))) is not None
         ]
-        return groups, max((changed, *(g.changed for g in groups)))
+        return groups, max((keys_changed, *(g.changed for g in groups)))
 
     def named_groups(self, kind: SpeakerType, words: Words) -> tuple[list[Group], int]:
         """The groups of ``kind`` filed under the folded name or acronym of ``words``."""
