@@ -33,11 +33,12 @@ from typing import Any
 import orjson
 
 from streams.broker.local import LocalKafka
-from streams.demo import changelog_topic, collect, result_offsets, start_worker, stop_process
+from streams.demo import collect, result_offsets, start_worker, stop_process
 from streams.errors import BrokerError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
+from streams.readback import changelog_topic
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.replay import replay

@@ -39,7 +39,7 @@ from anyascii import anyascii
 from tqdm import tqdm
 
 from streams.bench import _wait_healthy
-from streams.demo import changelog_topic, start_worker, stop_process
+from streams.demo import start_worker, stop_process
 from streams.errors import BrokerError, ConfigError
 from streams.ids import digest, speaker_id
 from streams.kafka.clients import (
@@ -51,6 +51,7 @@ from streams.kafka.clients import (
 )
 from streams.nlp.names import name_words
 from streams.nlp.registry import SpeakerRegistry
+from streams.readback import changelog_topic
 from streams.records import KnownSpeaker
 from streams.settings import Settings
 

@@ -16,36 +16,28 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 import orjson
-from aiokafka import TopicPartition
 
 from streams.broker import LocalKafka
 from streams.errors import BrokerError, WorkerError
 from streams.kafka.clients import (
-    consumer,
     ensure_topics,
     no_broker,
     reachable,
-    stop_consumer,
     wait_for_broker,
 )
 from streams.kafka.tail import end_offsets
 from streams.ports import check_free
-from streams.records import ArticleLedger, Counted, SpeakerState, SpeakerSummary
+from streams.readback import Table, counted, read_until
+from streams.records import SpeakerSummary
 from streams.settings import Settings
 from streams.sources.replay import replay
 
 log = logging.getLogger(__name__)
-
-
-def changelog_topic(settings: Settings, table: str = "speakers") -> str:
-    """The changelog topic of one of the app's tables (the speakers table by default)."""
-    return settings.changelog_topic(table)
 
 
 def is_local(settings: Settings) -> bool:
@@ -79,38 +71,6 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
         proc.wait()
 
 
-async def _read_until(
-    settings: Settings,
-    starts: dict[str, dict[int, int]],
-    done: Any,
-    timeout: float,
-    what: str,
-    alive: Any = None,
-) -> None:
-    """Feed records of the given topics (from the given offsets) to ``done`` until it is True."""
-    client = consumer(settings)
-    await client.start()
-    try:
-        tps = [TopicPartition(t, p) for t, parts in starts.items() for p in parts]
-        client.assign(tps)
-        for tp in tps:
-            client.seek(tp, starts[tp.topic][tp.partition])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if alive is not None and not alive():
-                raise WorkerError(f"the worker exited while waiting for {what}")
-            batch = await client.getmany(timeout_ms=250, max_records=1000)
-            finished = False
-            for records in batch.values():
-                for record in records:
-                    finished = done(record) or finished
-            if finished or done(None):
-                return
-        raise BrokerError(f"timed out after {timeout:.0f}s waiting for {what}")
-    finally:
-        await stop_consumer(client)
-
-
 async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
     """Where new results will land on ``articles.enriched`` and ``deadletter``."""
     await ensure_topics(settings)
@@ -119,15 +79,6 @@ async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
         enriched_t: await end_offsets(settings, enriched_t),
         dead_t: await end_offsets(settings, dead_t),
     }
-
-
-@dataclass
-class Table:
-    """The aggregate as its changelogs hold it: each speaker's state, and under which
-    speaker the statement ledger counts each statement."""
-
-    states: dict[str, SpeakerState]
-    counted: dict[str, str]
 
 
 async def collect(
@@ -141,8 +92,9 @@ async def collect(
     every statement of those articles is counted in the ``speakers`` table; return the
     table (read from the changelogs).
 
-    A statement is counted once the ledger holds it and the speaker it is counted under has
-    applied the ledger record that counted it (its offset is in the speaker's ``applied``).
+    A statement is counted once the ledger holds it and the speaker it is counted under (or
+    the speaker that id was merged into) has applied the ledger record that counted it (its
+    offset is in the speaker's ``applied``).
     """
     dead_t = settings.topic("deadletter")
     waiting = set(article_ids)
@@ -163,41 +115,11 @@ async def collect(
                     statement_ids.update(s["statement_id"] for s in value["statements"])
         return not waiting
 
-    await _read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
+    await read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
     click.echo(
         f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
     )
-    ledger_t, speakers_t = changelog_topic(settings, "statement-ledger"), changelog_topic(settings)
-    counted: dict[str, Counted] = {}
-    states: dict[str, SpeakerState] = {}
-    partitions = {p: 0 for p in range(settings.partitions)}
-
-    def applied(statement_id: str) -> bool:
-        entry = counted.get(statement_id)
-        if entry is None:
-            return False
-        state = states.get(entry.speaker)
-        return state is not None and state.applied.get(str(entry.partition), -1) >= entry.offset
-
-    def on_state(record: Any) -> bool:
-        if record is None:  # once per batch read
-            return all(applied(s) for s in statement_ids)
-        if record.value is not None:
-            if record.topic == ledger_t:
-                counted.update(ArticleLedger.model_validate_json(record.value).statements)
-            else:
-                states[record.key.decode("utf-8")] = SpeakerState.model_validate_json(record.value)
-        return False
-
-    await _read_until(
-        settings,
-        {ledger_t: partitions, speakers_t: partitions},
-        on_state,
-        timeout,
-        "the speakers table",
-        alive,
-    )
-    return Table(states=states, counted={sid: c.speaker for sid, c in counted.items()})
+    return await counted(settings, statement_ids, timeout, alive)
 
 
 async def demo_flow(
@@ -210,7 +132,7 @@ async def demo_flow(
         click.echo(f"  skipped: {error}", err=True)
     click.echo(f"replayed {report.produced} articles from {seeds}")
     table = await collect(settings, report.article_ids, starts, timeout, alive)
-    summaries = [state.summary for state in table.states.values()]
+    summaries = [state.summary for state in table.speakers().values()]
     return sorted(summaries, key=lambda s: (-s.statements, s.name))
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter")
+TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter", "speaker.merges")
 #: The worker's own topics between its agents (named after the app id, like changelogs).
 INTERNAL_TOPIC_NAMES = ("statements-by-article", "speaker-tallies")
 #: Compacted: one record per feed item already produced (key: the item's dedupe key).

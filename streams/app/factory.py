@@ -30,7 +30,13 @@ from typing import Any, cast
 import faust
 
 from streams.app import faust_fixes
-from streams.app.agents import aggregate_agent, enrich_agent, ledger_agent, route_agent
+from streams.app.agents import (
+    aggregate_agent,
+    enrich_agent,
+    ledger_agent,
+    publish_merges,
+    route_agent,
+)
 from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
 from streams.app.tables import WatchedGlobalTable, json_table
@@ -60,6 +66,8 @@ class StreamsApp:
     ledger: faust.Table[str, Any]
     registry_table: faust.Table[str, Any]
     versions: faust.Table[str, Any]
+    aliases: faust.Table[str, Any]
+    merges: faust.TopicT
     runner: EnrichRunner
     metrics: Metrics = field(default_factory=Metrics)
     _registry: SpeakerRegistry | None = None
@@ -71,6 +79,10 @@ class StreamsApp:
             self._registry = SpeakerRegistry(
                 KnownSpeaker.model_validate_json(v) for v in self.registry_table.values() if v
             )
+        return self._registry
+
+    def registry_if_built(self) -> SpeakerRegistry | None:
+        """The registry, if this worker has needed it yet (only the enrich agent does)."""
         return self._registry
 
     def registry_changed(self, changes: Iterable[tuple[str, Any]]) -> None:
@@ -255,6 +267,13 @@ def create_app(settings: Settings) -> StreamsApp:
         decoded=True,
         help="{text: digest} per article_id: the text an article id names (see versions.py).",
     )
+    aliases = json_table(
+        app,
+        settings,
+        "speaker-aliases",
+        global_=True,
+        help="SpeakerMerge per merged speaker_id: the speaker it is now, for every worker.",
+    )
     parts = StreamsApp(
         settings=settings,
         app=app,
@@ -268,6 +287,8 @@ def create_app(settings: Settings) -> StreamsApp:
         ledger=ledger,
         registry_table=registry,
         versions=versions,
+        aliases=aliases,
+        merges=topic("speaker.merges"),
         runner=EnrichRunner(settings),
     )
     cast(WatchedGlobalTable, registry).on_change = parts.registry_changed
@@ -279,6 +300,11 @@ def create_app(settings: Settings) -> StreamsApp:
     app.agent(parts.statements, name="route")(route_agent(parts))
     app.agent(parts.by_article, name="ledger")(ledger_agent(parts))
     app.agent(parts.tallies, name="aggregate")(aggregate_agent(parts))
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def merges() -> None:
+        """Merges the registry found while reading other workers' entries."""
+        await publish_merges(parts)
 
     watchdog = Watchdog(settings.stall_timeout)
     suspects: dict[Any, int] = {}
@@ -301,13 +327,14 @@ def create_app(settings: Settings) -> StreamsApp:
                 stall.seconds,
             )
         await _reread_missing_heads(app, parts, suspects)
+        await refresh_lag(parts)
         recovery = app.tables.recovery  # type: ignore[attr-defined]
         remaining = recovery.active_remaining_total() if recovery.in_recovery else 0
         parts.metrics.recovery_remaining = remaining
         if recovery.in_recovery:
             log.info("table recovery in progress: %d changelog records to go", remaining)
 
-    from streams.app.views import register_views
+    from streams.app.views import refresh_lag, register_views
 
     register_views(parts)
     return parts

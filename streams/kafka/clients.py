@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: Topics keep a week of data except the dead letters, which are kept for a month.
 _RETENTION_MS = {"deadletter": 30 * 24 * 3600 * 1000}
+#: Topics that keep the last record of each key for good (a table's changelog).
+_COMPACTED = frozenset({"speaker.merges"})
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
@@ -58,6 +60,8 @@ def topic_specs(settings: Settings, *, internal: bool = False) -> list[NewTopic]
         configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
         if name in _RETENTION_MS:
             configs["retention.ms"] = str(_RETENTION_MS[name])
+        if name in _COMPACTED:
+            configs["cleanup.policy"] = "compact"
         specs.append(
             NewTopic(
                 name=settings.internal_topic(name) if internal else settings.topic(name),

@@ -41,7 +41,7 @@ def test_the_worker_survives_a_broker_restart(tmp_path: Path) -> None:
         assert done_at_stop < len(ids), "the stream had ended before the broker stopped"
         table = asyncio.run(collect(settings, ids, starts, timeout=240))
         assert worker.proc is not None and worker.proc.poll() is None
-        assert sum(s.summary.statements for s in table.states.values()) > len(ids)
+        assert sum(s.summary.statements for s in table.speakers().values()) > len(ids)
         assert counted_once(table)
     finally:
         worker.stop()

@@ -20,8 +20,9 @@ import orjson
 import pytest
 
 from streams.bench import child_pids
-from streams.demo import Table, collect, result_offsets
+from streams.demo import collect, result_offsets
 from streams.kafka.tail import end_offsets
+from streams.readback import Table
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT
@@ -52,16 +53,17 @@ Snapshot = tuple[dict[str, tuple[int, int]], dict[str, str]]
 
 
 def snapshot(table: Table) -> Snapshot:
-    """Each speaker's counts, and under which speaker each statement is counted."""
-    counts = {k: (s.summary.statements, s.summary.articles) for k, s in table.states.items()}
-    return counts, table.counted
+    """Each speaker's counts, and which speaker each statement is counted for (merged ids
+    followed to the speaker they are)."""
+    counts = {k: (s.summary.statements, s.summary.articles) for k, s in table.speakers().items()}
+    return counts, {sid: table.canonical(speaker) for sid, speaker in table.counted.items()}
 
 
 def counted_once(table: Table) -> bool:
-    """Every speaker counts exactly the statements the ledger counts under it."""
-    per_speaker = Counter(table.counted.values())
+    """Every speaker counts exactly the statements the ledger counts for it."""
+    per_speaker = Counter(table.canonical(speaker) for speaker in table.counted.values())
     return bool(table.counted) and all(
-        s.summary.statements == per_speaker[key] for key, s in table.states.items()
+        s.summary.statements == per_speaker[key] for key, s in table.speakers().items()
     )
 
 

@@ -14,13 +14,19 @@ from streams.nlp import names, registry
 from streams.nlp.blocking import surname_keys, surname_probes
 from streams.nlp.names import by_bare_name, name_words, same_person
 from streams.nlp.registry import SpeakerRegistry
-from streams.records import KnownSpeaker, SpeakerType
+from streams.records import KnownSpeaker, Speaker, SpeakerType
 
 LOCALES = ["en_US", "de_DE", "fr_FR", "es_ES", "pl_PL", "ru_RU", "uk_UA", "tr_TR", "cs_CZ"]
 
 
 def _known(name: str, kind: SpeakerType = "person") -> KnownSpeaker:
     return KnownSpeaker(id=speaker_id(kind, name), name=name, type=kind)
+
+
+def _speaker(name: str) -> Speaker:
+    return Speaker(
+        id=speaker_id("person", name), name=name, type="person", mention=name, start=0, end=1
+    )
 
 
 class Scan:
@@ -83,8 +89,10 @@ def test_the_index_finds_what_a_scan_of_every_speaker_finds() -> None:
     fake.seed_instance(7)
     rng = random.Random(7)
     known = list(dict.fromkeys(fake.name() for _ in range(1500)))
-    entries = [_known(name) for name in known] + [_known("Kremlin", "org"), _known("Gaza", "place")]
-    indexed, scan = SpeakerRegistry(entries), Scan(entries)
+    indexed = SpeakerRegistry([_known("Kremlin", "org"), _known("Gaza", "place")])
+    for name in known:  # as the agent learns them: a name that matches adds no entry
+        indexed.learn(indexed.resolve(_speaker(name)))
+    scan = Scan(list(indexed.entries.values()))
     queries = []
     for name in rng.sample(known, 400):
         queries += [name, _variant(name, rng), name.split()[-1], fake.name(), fake.last_name()]
@@ -120,6 +128,7 @@ def test_a_lookup_compares_a_few_candidates_not_every_known_speaker(
     fake.seed_instance(3)
     people = SpeakerRegistry(_known(fake.name()) for _ in range(5000))
     people.put(_known("Volodymyr Zelensky"))
+    comparisons[0] = 0
     assert people.match("Volodymyr Zelenskyy", "person") is not None
     assert comparisons[0] <= 5
 

@@ -18,6 +18,7 @@ from streams.records import (
     EnrichedArticle,
     Entity,
     Speaker,
+    SpeakerMerge,
     SpeakerState,
     SpeakerSummary,
     Stance,
@@ -67,7 +68,16 @@ def test_schema_files_match_the_models() -> None:
                 id="person:a-b", name="A B", type="person", first_seen=utcnow(), last_seen=utcnow()
             ),
         ),
-        ("tally", Tally(op="add", partition=1, offset=7, statement=_statement())),
+        (
+            "tally",
+            Tally(op="add", speaker="person:a-b", partition=1, offset=7, statement=_statement()),
+        ),
+        (
+            "speaker_merge",
+            SpeakerMerge(
+                id="person:b", into="person:a-b", name="A B", type="person", reason="bare-name"
+            ),
+        ),
         (
             "dead_letter",
             DeadLetter(topic="t", error="bad", stage="decode", payload="\\xff"),
