@@ -41,7 +41,7 @@ from tqdm import tqdm
 from streams.bench import _wait_healthy
 from streams.demo import start_worker, stop_process
 from streams.errors import BrokerError, ConfigError
-from streams.ids import digest, speaker_id
+from streams.ids import speaker_id, statement_id
 from streams.kafka.clients import (
     consumer,
     ensure_topics,
@@ -183,7 +183,7 @@ def synthetic_statements(
         value = orjson.dumps(
             {
                 "schema_version": 1,
-                "statement_id": digest("statement", article, str(start), str(end)),
+                "statement_id": statement_id(article, start, end, content),
                 "article_id": article,
                 "speaker": {
                     "schema_version": 1,
