@@ -38,8 +38,8 @@ from aiokafka import TopicPartition
 from anyascii import anyascii
 from tqdm import tqdm
 
-from streams.bench import _wait_healthy
-from streams.demo import start_worker, stop_process
+from streams.bench import _wait_healthy, bench_worker
+from streams.demo import stop_process
 from streams.errors import BrokerError, ConfigError
 from streams.ids import speaker_id, statement_id
 from streams.kafka.clients import (
@@ -438,13 +438,7 @@ def run_state_bench(
     workdir.mkdir(parents=True, exist_ok=True)
     population = Population.build(speakers, seed)
     asyncio.run(ensure_topics(bench))
-    overrides = {
-        "STREAMS_TOPIC_PREFIX": bench.topic_prefix,
-        "STREAMS_APP_ID": bench.app_id,
-        "STREAMS_WEB_PORT": str(bench.web_port + 1),
-        "STREAMS_DATA_DIR": str(workdir / bench.app_id),
-    }
-    proc = start_worker(bench, workdir / f"{bench.app_id}.log", overrides)
+    proc = bench_worker(bench, workdir)
     try:
         _wait_healthy(proc, bench.web_port + 1)
         asyncio.run(_until_exists(bench, changelog_topic(bench)))

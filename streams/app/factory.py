@@ -214,28 +214,17 @@ def create_app(settings: Settings) -> StreamsApp:
     )
     faust_fixes.check_conf(app.conf)
 
-    def topic(name: str) -> faust.TopicT:
+    def topic(name: str, *, internal: bool = False) -> faust.TopicT:
+        """A project topic (``internal``: one of the worker's own, named after the app id)."""
         return app.topic(
-            settings.topic(name),
+            settings.internal_topic(name) if internal else settings.topic(name),
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
             partitions=settings.partitions,
             replicas=settings.replication_factor,
-            internal=False,
-        )
-
-    def internal_topic(name: str) -> faust.TopicT:
-        return app.topic(
-            settings.internal_topic(name),
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.partitions,
-            replicas=settings.replication_factor,
-            internal=True,
+            internal=internal,
         )
 
     speakers = json_table(
@@ -281,8 +270,8 @@ def create_app(settings: Settings) -> StreamsApp:
         enriched=topic("articles.enriched"),
         statements=topic("statements"),
         deadletter=topic("deadletter"),
-        by_article=internal_topic(INTERNAL_TOPIC_NAMES[0]),
-        tallies=internal_topic(INTERNAL_TOPIC_NAMES[1]),
+        by_article=topic(INTERNAL_TOPIC_NAMES[0], internal=True),
+        tallies=topic(INTERNAL_TOPIC_NAMES[1], internal=True),
         speakers=speakers,
         ledger=ledger,
         registry_table=registry,
