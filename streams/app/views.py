@@ -140,7 +140,10 @@ def recovering(parts: StreamsApp) -> set[int]:
     if recovery is None or not app.in_recovery:
         return set()
     topic = parts.speakers.changelog_topic.get_topic_name()
-    return {tp.partition for tp in recovery.active_tps if tp.topic == topic}
+    # records left to read per active partition (the recovery goes on with the standbys
+    # after the actives are done)
+    left = recovery.active_remaining()
+    return {tp.partition for tp in recovery.active_tps if tp.topic == topic and left[tp] > 0}
 
 
 def local_summaries(parts: StreamsApp) -> dict[str, Any]:

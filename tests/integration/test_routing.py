@@ -46,7 +46,9 @@ def test_two_workers_answer_alike(
         pages = [fetch(port, "/speakers?limit=1000")[1] for port in ports]
         ids = [sorted(item["id"] for item in page["items"]) for page in pages]
         assert ids[0] == ids[1] and len(ids[0]) == total
-        assert not any(page.get("partial") for page in pages)
+        assert not any(page.get("partial") for page in pages), [
+            (page.get("missing_partitions"), page.get("missing_workers")) for page in pages
+        ]
         for speaker_id in ids[0]:
             answers = [fetch(port, f"/speakers/{speaker_id}") for port in ports]
             assert [status for status, _ in answers] == [200, 200], speaker_id
