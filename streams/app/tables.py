@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, cast
 
 import faust
@@ -47,6 +48,12 @@ class ScratchRocksDB(RocksDBStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._opened: set[int] = set()
+
+    def partition_path(self, partition: int) -> Path:
+        """One directory per worker (by its web port, which no two running workers of a
+        machine share): workers that share ``STREAMS_DATA_DIR`` never open each other's
+        files (RocksDB locks them; the memory store never cared)."""
+        return Path(self.path) / f"{self.table_name}-{self.app.conf.web_port}-{partition}.db"
 
     def _open_for_partition(self, partition: int) -> Any:
         if partition not in self._opened:

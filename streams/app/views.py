@@ -134,16 +134,13 @@ def _actives(parts: StreamsApp) -> set[int] | None:
 
 def recovering(parts: StreamsApp) -> set[int]:
     """The table partitions this worker owns whose state is still being read back from the
-    changelog (after a start or a takeover): what they hold is not all there yet."""
-    app = parts.app
-    recovery = getattr(app.tables, "recovery", None)
-    if recovery is None or not app.in_recovery:
+    changelog (after a start or a rebalance): what they hold is not all there yet. Faust
+    says when its active tables are up to date (``actives_ready``, reset at every
+    rebalance); until then, every partition this worker owns."""
+    if getattr(parts.app.tables, "actives_ready", True):
         return set()
-    topic = parts.speakers.changelog_topic.get_topic_name()
-    # records left to read per active partition (the recovery goes on with the standbys
-    # after the actives are done)
-    left = recovery.active_remaining()
-    return {tp.partition for tp in recovery.active_tps if tp.topic == topic and left[tp] > 0}
+    actives = _actives(parts)
+    return actives if actives is not None else set()
 
 
 def local_summaries(parts: StreamsApp) -> dict[str, Any]:

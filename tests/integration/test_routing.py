@@ -35,11 +35,13 @@ def test_two_workers_answer_alike(
     second = Worker(second_settings, tmp_path_factory.mktemp("second") / "worker.log").start()
     ports = (kafka.web_port, second_settings.web_port)
     try:
-        # the rebalance has settled when each worker owns some speakers and none is shared
+        # the rebalance has settled when each worker owns some speakers, none is shared, and
+        # neither is still reading a partition back from its changelog
         deadline = time.monotonic() + 120
         while True:
-            local = [len(fetch(port, "/speakers?local=1")[1]["items"]) for port in ports]
-            if all(local) and sum(local) == total:
+            shares = [fetch(port, "/speakers?local=1")[1] for port in ports]
+            local = [len(share["items"]) for share in shares]
+            if all(local) and sum(local) == total and not any(s["recovering"] for s in shares):
                 break
             assert time.monotonic() < deadline, f"no settled assignment: {local} of {total}"
             time.sleep(1)
