@@ -210,6 +210,43 @@ def _ident(url: Any) -> tuple[str, int]:
     return (parsed.host or "", int(parsed.port or 80))
 
 
+def _owner(parts: StreamsApp, speaker_id: str) -> tuple[str, int] | None:
+    """``(host, port)`` of the worker that owns ``speaker_id``'s table partition, None when it
+    is this worker; :class:`ServiceUnavailable` while no worker does."""
+    app = parts.app
+    try:
+        owner = _ident(app.router.key_store(parts.speakers.name, speaker_id))
+    except KeyError:
+        raise ServiceUnavailable() from None
+    return None if owner == _ident(app.conf.canonical_url) else owner
+
+
+async def _forward(parts: StreamsApp, request: web.Request, owner: tuple[str, int]) -> web.Response:
+    """The owner's answer to ``request``, passed on as it is: status, body and the headers a
+    client acts on. (Faust's table router follows the owner's redirects and drops its
+    headers, so a merged id answered 200 with the other speaker, a 503 lost its Retry-After.)
+    """
+    host, port = owner
+    url = request.url.with_host(host).with_port(port)
+    async with parts.app.http_client.request(
+        method=request.method,
+        url=url,
+        headers=request.headers,
+        allow_redirects=False,
+        timeout=ClientTimeout(total=10),
+    ) as response:
+        body = await response.read()
+        headers = {
+            name: value
+            for name in ("Location", "Retry-After")
+            if (value := response.headers.get(name)) is not None
+        }
+        return web.Response(
+            body=body, status=response.status, headers=headers,
+            content_type=response.content_type, charset=response.charset,
+        )  # fmt: skip
+
+
 @dataclass
 class Gathered:
     """Every worker's share of the aggregate, and what is missing from it."""
@@ -347,17 +384,16 @@ def register_views(parts: StreamsApp) -> None:
             summary["missing_partitions"] = [partition]
         return _json(summary)
 
-    routed_speaker: Any = app.table_route(table=parts.speakers, match_info="speaker_id")(
-        one_speaker  # type: ignore[arg-type]
-    )
-
     async def speaker(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         """A merged id redirects to the speaker it is; the rest goes to the partition's owner."""
         into = merged_into(parts, speaker_id)
         if into is not None:
             return _moved(into)
         try:
-            return cast(web.Response, await routed_speaker(self, request, speaker_id=speaker_id))
+            owner = _owner(parts, speaker_id)
+            if owner is None:
+                return await one_speaker(self, request, speaker_id)
+            return await _forward(parts, request, owner)
         except (ClientError, TimeoutError, ServiceUnavailable) as exc:
             log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
             return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
