@@ -6,9 +6,12 @@ registry asks this index for the few that can match and leaves the decision to
 written first: "Xi Jinping"); surnames are filed under keys that spelling and
 transliteration variants share: the folded surname, its Metaphone code, its forms with one
 letter (or its last two) left out, with its initial. A lookup probes with one letter more
-left out. Places,
-organisations and the rest are filed under their folded name and its acronym. A given name
-is never a key: its variants are the comparison's business.
+left out. A full name is looked up among those of its surname's variants whose given
+name begins within the same coarse class of initials
+(:func:`~streams.nlp.names.given_name_class`), so that a common surname does not make a
+lookup compare with everyone who bears it; which given names are variants of one stays the
+comparison's business. Places, organisations and the rest are filed under their folded name
+and its acronym.
 
 Every group of ids carries the clock value of its last change, so that a lookup can tell
 whether anything it would read changed since an earlier one (see
@@ -23,7 +26,7 @@ from functools import lru_cache
 
 import jellyfish
 
-from streams.nlp.names import same_surname
+from streams.nlp.names import given_name_class, same_surname
 from streams.records import SpeakerType
 
 Words = tuple[str, ...]
@@ -129,6 +132,7 @@ class BlockingIndex:
         if kind == "person":
             return (
                 ("person", f"={words[-1]}"),
+                ("person", f"={words[-1]}/{given_name_class(words[0])}"),
                 ("person", f"^{words[0]}"),
                 ("person", f"%{words[0]} {words[-1]}"),
             )
@@ -136,13 +140,15 @@ class BlockingIndex:
 
     def person_groups(self, words: Words) -> tuple[list[Group], int]:
         """The groups of persons that the name ``words`` can refer to: those whose surname
-        may be a variant of its last word, and, for a full name, those who write it in the
-        other order ("Jinping Xi" for "Xi Jinping"), for a lone word those whose first word it
-        is ("Xi"); with the clock value of the latest change among them (a later lookup
-        that finds the same value would read the same ids)."""
+        may be a variant of its last word (for a full name, with a given name of the same
+        :func:`~streams.nlp.names.given_name_class`), and, for a full name, those who write
+        it in the other order ("Jinping Xi" for "Xi Jinping"), for a lone word those whose
+        first word it is ("Xi"); with the clock value of the latest change among them (a
+        later lookup that finds the same value would read the same ids)."""
         word = words[-1]
         probes = surname_probes(word)
-        keys_changed = max((self._key_changed.get(key, 0) for key in probes), default=0)
+        changed_at = self._key_changed.get
+        keys_changed = max([0, *[changed_at(key, 0) for key in probes]])
         variants = self._variants.get(word)
         if variants is None or variants[0] != keys_changed:
             # the keys gather near spellings; names.py says which are variants of one surname
@@ -153,10 +159,13 @@ class BlockingIndex:
             if len(self._variants) >= _VARIANTS_SIZE:
                 self._variants.clear()
             self._variants[word] = variants
-        other = f"^{word}" if len(words) == 1 else f"%{word} {words[0]}"
+        if len(words) == 1:
+            other, given = f"^{word}", ""
+        else:  # only those whose given name can be its given name
+            other, given = f"%{word} {words[0]}", f"/{given_name_class(words[0])}"
         groups = [
             group
-            for key in (*(f"={s}" for s in variants[1]), other)
+            for key in (*(f"={s}{given}" for s in variants[1]), other)
             if (group := self._groups.get(("person", key))) is not None
         ]
         return groups, max((keys_changed, *(g.changed for g in groups)))

@@ -12,7 +12,13 @@ from faker import Faker
 from streams.ids import speaker_id
 from streams.nlp import names, registry
 from streams.nlp.blocking import surname_keys, surname_probes
-from streams.nlp.names import by_bare_name, name_words, same_person
+from streams.nlp.names import (
+    by_bare_name,
+    given_name_class,
+    name_words,
+    same_given_name,
+    same_person,
+)
 from streams.nlp.registry import SpeakerRegistry
 from streams.records import KnownSpeaker, Speaker, SpeakerType
 
@@ -106,6 +112,42 @@ def test_the_index_finds_what_a_scan_of_every_speaker_finds() -> None:
     print(f"{len(differ)} of {len(lookups)} lookups differ: {differ}")
     # the keys miss a few far spellings (three letters apart) that the comparison accepts
     assert len(differ) <= len(lookups) * 0.002, differ
+
+
+def test_given_names_one_person_can_bear_share_a_class() -> None:
+    """Every pair of given names the comparison can take for one person is filed in one
+    class of initials: the class narrows a lookup without losing a match."""
+    fake = Faker([*LOCALES, "ar_AA", "fa_IR", "hi_IN", "vi_VN", "zh_CN", "ja_JP", "ko_KR"])
+    fake.seed_instance(11)
+    given = sorted({name_words(fake.first_name())[0] for _ in range(3000)} - {""})
+    given += ["mohammed", "muhammad", "yevgeny", "evgeny", "khalid", "halid", "philip",
+              "filip", "p", "f", "catherine", "katherine", "kh", "h", "q", "k", "x", "ksenia",
+              "zoe", "sofia", "wladimir", "vladimir", "yusuf", "usuf", "c", "s"]  # fmt: skip
+    apart = [
+        (a, b)
+        for a in given
+        for b in given
+        if given_name_class(a) != given_name_class(b) and same_given_name(a, b)
+    ]
+    assert not apart, apart[:10]
+    # and it narrows: the classes split the names into several groups of comparable size
+    sizes = sorted(
+        sum(given_name_class(g) == c for g in given) for c in {given_name_class(g) for g in given}
+    )
+    assert len(sizes) >= 10 and sizes[-1] < len(given) / 2
+
+
+def test_a_common_surname_does_not_make_a_lookup_compare_with_everyone_who_bears_it(
+    comparisons: list[int],
+) -> None:
+    fake = Faker(LOCALES)
+    fake.seed_instance(5)
+    people = SpeakerRegistry(_known(f"{fake.first_name()} Nguyen") for _ in range(400))
+    bearers = len({name_words(e.name)[0] for e in people.entries.values()})
+    comparisons[0] = 0
+    people.match("Xuan Nguyen", "person")
+    people.match("Bao Nguyen", "person")
+    assert comparisons[0] <= bearers / 3
 
 
 @pytest.fixture()
