@@ -33,11 +33,12 @@ from typing import Any
 import orjson
 
 from streams.broker.local import LocalKafka
-from streams.demo import changelog_topic, collect, result_offsets, start_worker, stop_process
+from streams.demo import collect, result_offsets, start_worker, stop_process
 from streams.errors import BrokerError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
+from streams.readback import changelog_topic
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.replay import replay
@@ -85,9 +86,10 @@ def statement_latencies(
     }
     counted_at: dict[str, int] = {}
     for record in changelog:
-        ids = record["value"]["statement_ids"] if record["value"] else []
-        if ids and ids[-1] not in counted_at:
-            counted_at[ids[-1]] = record["timestamp"]
+        # the table update that counts a statement puts it first among the recent ones
+        recent = record["value"]["summary"]["recent"] if record["value"] else []
+        if recent and recent[0]["statement_id"] not in counted_at:
+            counted_at[recent[0]["statement_id"]] = record["timestamp"]
     out = []
     for sid, at in counted_at.items():
         article = article_of.get(sid)
@@ -192,13 +194,7 @@ def end_to_end(
     try:
         starts = asyncio.run(result_offsets(settings))
         for i in range(workers):
-            overrides = {
-                "STREAMS_TOPIC_PREFIX": settings.topic_prefix,
-                "STREAMS_APP_ID": settings.app_id,
-                "STREAMS_WEB_PORT": str(settings.web_port + 1 + i),
-                "STREAMS_DATA_DIR": str(workdir / f"{settings.app_id}-{i}"),
-            }
-            procs.append(start_worker(settings, workdir / f"{settings.app_id}-{i}.log", overrides))
+            procs.append(bench_worker(settings, workdir, i))
         for i, proc in enumerate(procs):  # spaCy loaded: the web server is up
             _wait_healthy(proc, settings.web_port + 1 + i)
         time.sleep(4)  # let the workers join the group before the clock starts
@@ -224,6 +220,19 @@ def end_to_end(
         "latencies": latencies,
         "cpu_seconds": cpu,
     }
+
+
+def bench_worker(settings: Settings, workdir: Path, n: int = 0) -> subprocess.Popen[bytes]:
+    """Worker ``n`` of a benchmark run on the run's own topics (``settings`` carries the
+    prefix and app id): web port ``STREAMS_WEB_PORT + 1 + n``, data and log in ``workdir``."""
+    name = f"{settings.app_id}-{n}"
+    overrides = {
+        "STREAMS_TOPIC_PREFIX": settings.topic_prefix,
+        "STREAMS_APP_ID": settings.app_id,
+        "STREAMS_WEB_PORT": str(settings.web_port + 1 + n),
+        "STREAMS_DATA_DIR": str(workdir / name),
+    }
+    return start_worker(settings, workdir / f"{name}.log", overrides)
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 180.0) -> None:
@@ -423,13 +432,7 @@ def run_soak(
     path.write_bytes(b"".join(orjson.dumps(a.model_dump(mode="json")) + b"\n" for a in articles))
     enriched_topic = soak.topic("articles.enriched")
     starts = asyncio.run(result_offsets(soak))[enriched_topic]
-    overrides = {
-        "STREAMS_TOPIC_PREFIX": soak.topic_prefix,
-        "STREAMS_APP_ID": soak.app_id,
-        "STREAMS_WEB_PORT": str(soak.web_port + 1),
-        "STREAMS_DATA_DIR": str(workdir / soak.app_id),
-    }
-    proc = start_worker(soak, workdir / f"{soak.app_id}.log", overrides)
+    proc = bench_worker(soak, workdir)
     samples: list[dict[str, Any]] = []
     try:
         _wait_healthy(proc, soak.web_port + 1)

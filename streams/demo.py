@@ -21,30 +21,23 @@ from typing import Any
 
 import click
 import orjson
-from aiokafka import TopicPartition
 
 from streams.broker import LocalKafka
 from streams.errors import BrokerError, WorkerError
 from streams.kafka.clients import (
-    consumer,
     ensure_topics,
     no_broker,
     reachable,
-    stop_consumer,
     wait_for_broker,
 )
 from streams.kafka.tail import end_offsets
 from streams.ports import check_free
-from streams.records import SpeakerState, SpeakerSummary
+from streams.readback import Table, counted, read_until
+from streams.records import SpeakerSummary
 from streams.settings import Settings
 from streams.sources.replay import replay
 
 log = logging.getLogger(__name__)
-
-
-def changelog_topic(settings: Settings) -> str:
-    """Faust names a table's changelog ``<app id>-<table>-changelog``."""
-    return f"{settings.app_id}-speakers-changelog"
 
 
 def is_local(settings: Settings) -> bool:
@@ -78,38 +71,6 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
         proc.wait()
 
 
-async def _read_until(
-    settings: Settings,
-    starts: dict[str, dict[int, int]],
-    done: Any,
-    timeout: float,
-    what: str,
-    alive: Any = None,
-) -> None:
-    """Feed records of the given topics (from the given offsets) to ``done`` until it is True."""
-    client = consumer(settings)
-    await client.start()
-    try:
-        tps = [TopicPartition(t, p) for t, parts in starts.items() for p in parts]
-        client.assign(tps)
-        for tp in tps:
-            client.seek(tp, starts[tp.topic][tp.partition])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if alive is not None and not alive():
-                raise WorkerError(f"the worker exited while waiting for {what}")
-            batch = await client.getmany(timeout_ms=250, max_records=1000)
-            finished = False
-            for records in batch.values():
-                for record in records:
-                    finished = done(record) or finished
-            if finished or done(None):
-                return
-        raise BrokerError(f"timed out after {timeout:.0f}s waiting for {what}")
-    finally:
-        await stop_consumer(client)
-
-
 async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
     """Where new results will land on ``articles.enriched`` and ``deadletter``."""
     await ensure_topics(settings)
@@ -126,10 +87,15 @@ async def collect(
     starts: dict[str, dict[int, int]],
     timeout: float,
     alive: Any = None,
-) -> dict[str, SpeakerState]:
+) -> Table:
     """Wait until every article has come out of the enrich agent (after ``starts``) and
     every statement of those articles is counted in the ``speakers`` table; return the
-    table (read from its changelog)."""
+    table (read from the changelogs).
+
+    A statement is counted once the ledger holds it and the speaker it is counted under (or
+    the speaker that id was merged into) has applied the ledger record that counted it (its
+    offset is in the speaker's ``applied``).
+    """
     dead_t = settings.topic("deadletter")
     waiting = set(article_ids)
     total = len(waiting)
@@ -149,30 +115,11 @@ async def collect(
                     statement_ids.update(s["statement_id"] for s in value["statements"])
         return not waiting
 
-    await _read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
+    await read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
     click.echo(
         f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
     )
-    states: dict[str, SpeakerState] = {}
-    counted: set[str] = set()
-    partitions = {p: 0 for p in range(settings.partitions)}
-
-    def on_state(record: Any) -> bool:
-        if record is not None and record.value is not None:
-            key = record.key.decode("utf-8")
-            states[key] = SpeakerState.model_validate(orjson.loads(record.value))
-            counted.update(states[key].statement_ids)
-        return statement_ids <= counted
-
-    await _read_until(
-        settings,
-        {changelog_topic(settings): partitions},
-        on_state,
-        timeout,
-        "the speakers table",
-        alive,
-    )
-    return states
+    return await counted(settings, statement_ids, timeout, alive)
 
 
 async def demo_flow(
@@ -184,8 +131,8 @@ async def demo_flow(
     for error in report.errors:
         click.echo(f"  skipped: {error}", err=True)
     click.echo(f"replayed {report.produced} articles from {seeds}")
-    states = await collect(settings, report.article_ids, starts, timeout, alive)
-    summaries = [state.summary for state in states.values()]
+    table = await collect(settings, report.article_ids, starts, timeout, alive)
+    summaries = [state.summary for state in table.speakers().values()]
     return sorted(summaries, key=lambda s: (-s.statements, s.name))
 
 

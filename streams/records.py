@@ -157,15 +157,97 @@ class SpeakerSummary(Record):
 
 
 class SpeakerState(Record):
-    """What the ``speakers`` table stores: the summary plus the ids already counted.
+    """What the ``speakers`` table stores: the summary, how far each source of tallies has
+    been applied to it, and, once the speaker was merged into another, where it went.
 
-    The ids live in the same value as the counts so that one table write updates both:
-    a redelivered statement is recognised however the worker stopped.
+    Every field is bounded: a speaker quoted a million times has a value the size of one
+    quoted a hundred times. Which statements were counted lives in the statement ledger
+    (:class:`ArticleLedger`), not here.
     """
 
     summary: SpeakerSummary
-    statement_ids: tuple[str, ...] = ()
-    article_ids: tuple[str, ...] = ()
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        description="``<speaker id>@<partition>`` (the id a tally was sent to, a partition of "
+        "the article-keyed statement topic) → offset of the last record whose tally this "
+        "value includes; a tally from an offset at or below it was applied already.",
+    )
+    merged_into: str | None = Field(
+        None,
+        description="This id turned out to be another speaker's: its counts moved there, and "
+        "what comes for it is passed on.",
+    )
+    absorbed: tuple[str, ...] = Field((), description="Ids merged into this speaker.")
+
+
+class Counted(Record):
+    """How the ledger counts one statement: under which speaker, since which record of the
+    article-keyed statement topic, and what that record moved it from."""
+
+    speaker: str
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    opened: bool = Field(
+        False, description="The first statement of its article counted under this speaker."
+    )
+    stances: tuple[Stance, ...] = ()
+    moved_from: str | None = Field(
+        None, description="The speaker it was counted under before this record."
+    )
+    moved_stances: tuple[Stance, ...] = ()
+    closed: bool = Field(
+        False, description="The move took the last statement of its article from moved_from."
+    )
+
+
+class ArticleLedger(Record):
+    """The statement ledger's value (key: ``article_id``): each statement of the article and
+    how it is counted. Bounded by the statements of one article; kept for the dedupe
+    retention after its last change."""
+
+    statements: dict[str, Counted] = Field(default_factory=dict)
+    updated_at: datetime
+
+
+class Tally(Record):
+    """One change to one speaker's aggregate (key on the tallies topic: the id it goes to).
+
+    - ``add``: count ``statement``; ``article`` is 1 when it is the first of its article for
+      this speaker.
+    - ``retract``: uncount ``statement_id`` (it is counted under another speaker now) and its
+      ``stances``; ``article`` is -1 when it was the last of its article for this speaker.
+    - ``merge``: ``speaker`` is ``into`` (named ``name``, of ``type``): move its aggregate there.
+    - ``absorb``: the aggregate ``state`` of ``speaker``, merged, for ``into`` to add up.
+
+    ``partition``/``offset`` (add, retract) locate the ledger's input record that made it: a
+    tally sent again for the same record carries the same coordinates, which the aggregate
+    recognises. ``speaker`` stays the id the ledger sent it to when it is passed on to the
+    speaker that id was merged into.
+    """
+
+    op: Literal["add", "retract", "merge", "absorb"]
+    speaker: str
+    partition: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0)
+    statement: Statement | None = None
+    statement_id: str | None = None
+    stances: tuple[Stance, ...] = ()
+    article: Literal[-1, 0, 1] = 0
+    into: str | None = None
+    name: str | None = None
+    type: SpeakerType | None = None
+    state: SpeakerState | None = None
+
+
+class SpeakerMerge(Record):
+    """Two speaker ids found to be one speaker (key on ``speaker.merges``: ``id``)."""
+
+    id: str
+    into: str
+    name: str = Field(description="The name of the speaker ``into`` is.")
+    type: SpeakerType
+    reason: Literal["bare-name", "other-type", "spelling", "same-person"]
+    at: datetime = Field(default_factory=utcnow)
 
 
 class KnownSpeaker(Record):
@@ -175,6 +257,16 @@ class KnownSpeaker(Record):
     name: str
     type: SpeakerType
     aliases: tuple[str, ...] = ()
+    spellings: tuple[str, ...] = Field(
+        (),
+        description='Other full names this speaker was met under ("Volodymyr Zelenskyy" for '
+        '"Volodymyr Zelensky"): the speaker\'s id is the smallest of the ids they give.',
+    )
+    provisional: bool = Field(
+        False,
+        description="Published under this id without matching anyone (a bare surname): not a "
+        "speaker to match others against, but merged into the one it turns out to be.",
+    )
 
 
 class DeadLetter(Record):
@@ -204,6 +296,9 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "statement": Statement,
     "speaker_summary": SpeakerSummary,
     "speaker_state": SpeakerState,
+    "article_ledger": ArticleLedger,
+    "tally": Tally,
+    "speaker_merge": SpeakerMerge,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }

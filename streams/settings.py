@@ -14,7 +14,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter")
+TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter", "speaker.merges")
+#: The worker's own topics between its agents (named after the app id, like changelogs).
+INTERNAL_TOPIC_NAMES = ("statements-by-article", "speaker-tallies")
 #: Compacted: one record per feed item already produced (key: the item's dedupe key).
 SEEN_TOPIC = "ingest.seen"
 
@@ -75,6 +77,13 @@ class Settings(BaseSettings):
         "faster takeover (Faust's table_standby_replicas).",
     )
     recent_limit: int = Field(20, ge=0, description="Recent statements kept per speaker.")
+    dedupe_retention: float = Field(
+        7 * 24 * 3600.0,
+        gt=0,
+        description="Seconds the statement ledger remembers an article's statements after "
+        "their last change: a statement that comes again within it is not counted twice. "
+        "As long as the topics keep their records (a week).",
+    )
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."
     )
@@ -201,6 +210,14 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The full topic name for one of :data:`TOPIC_NAMES`."""
         return f"{self.topic_prefix}{name}"
+
+    def internal_topic(self, name: str) -> str:
+        """A topic of this app alone (named after the app id, like table changelogs)."""
+        return f"{self.app_id}-{name}"
+
+    def changelog_topic(self, table: str) -> str:
+        """Faust names a table's changelog ``<app id>-<table>-changelog``."""
+        return self.internal_topic(f"{table}-changelog")
 
     def kafka_client_options(self) -> dict[str, object]:
         """Security options for aiokafka clients, passed through from the settings."""

@@ -16,15 +16,24 @@ from typing import TYPE_CHECKING, Any, cast
 
 from faust.exceptions import NotReady
 
-from streams.app.aggregate import fold
+from streams.app.aggregate import apply_tally
 from streams.app.deadletter import dead_letter
+from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
 from streams.app.versions import claim
-from streams.codec import dumps, loads
+from streams.codec import dumps, loads, loads_json
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
 from streams.kafka.clients import MAX_MESSAGE_BYTES
 from streams.limits import check_article
-from streams.records import Article, DeadLetter, KnownSpeaker, SpeakerState, Statement
+from streams.records import (
+    Article,
+    ArticleLedger,
+    DeadLetter,
+    SpeakerState,
+    Statement,
+    Tally,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     import faust
@@ -106,26 +115,43 @@ def admit(parts: StreamsApp, event: faust.EventT[bytes]) -> Article:
 _background: set[asyncio.Future[Any]] = set()
 
 
-def _learn(parts: StreamsApp, entry: KnownSpeaker) -> None:
-    """Tell every worker about a speaker.
+def _write_global(parts: StreamsApp, table: faust.Table[str, Any], key: str, value: Any) -> None:
+    """Write one entry of a global table, for every worker to read.
 
-    The global table partitions its changelog writes by key from the producer's metadata,
+    A global table partitions its changelog writes by key from the producer's metadata,
     which knows the changelog topic only once it has asked for it; right after a start the
     first write can fail. The registry is an aid to matching, so the failure is logged, the
     metadata fetched in the background, and the article goes on (the speaker is offered to
-    the registry again with its next statement).
+    the registry again with its next statement, a merge found again at the next start).
     """
     try:
-        parts.registry_table[entry.id] = entry.model_dump(mode="json")
+        table[key] = value
     except Exception as exc:
-        log.warning("speaker %s not written to the registry yet: %r", entry.id, exc)
-        changelog = getattr(parts.registry_table, "changelog_topic", None)
+        log.warning("%s not written to %s yet: %r", key, table.name, exc)
+        changelog = getattr(table, "changelog_topic", None)
         with contextlib.suppress(NotReady):
             producer = cast(Any, parts.app.producer)._ensure_producer()
             if changelog is not None:
                 task = asyncio.ensure_future(producer.partitions_for(changelog.get_topic_name()))
                 _background.add(task)
                 task.add_done_callback(_background.discard)
+
+
+async def publish_merges(parts: StreamsApp) -> None:
+    """Send the merges the registry recorded: to the alias table every worker reads, to
+    ``speaker.merges`` for subscribers, and, as tallies, to the aggregate."""
+    registry = parts.registry_if_built()
+    if registry is None:
+        return
+    for merge in registry.take_merges():
+        log.info("speaker %s is %s now (%s)", merge.id, merge.into, merge.reason)
+        _write_global(parts, parts.aliases, merge.id, dumps(merge))
+        await parts.merges.send(key=merge.id.encode(), value=dumps(merge))
+        tally = Tally(
+            op="merge", speaker=merge.id, into=merge.into, name=merge.name, type=merge.type
+        )
+        await parts.tallies.send(key=merge.id.encode(), value=dumps(tally))
+        parts.metrics.speakers_merged += 1
 
 
 def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
@@ -156,16 +182,18 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 if isinstance(result, StreamsError):
                     await send_dead_letter(parts, event, result, "enrich")
                     continue
-                # speakers across articles: match the known ones, publish what is new
+                # speakers across articles: match the known ones, publish what is new, under
+                # the ids the speakers go by now (merges followed)
                 try:
                     result, learned = registry.apply(result)
+                    result = registry.goes_by(result)
                 except Exception as exc:  # a bug here must not take the batch with it
                     log.exception("speaker matching failed for %s", result.article_id)
                     failure = ProcessingError(f"speaker matching failed: {exc!r}")
                     await send_dead_letter(parts, event, failure, "enrich")
                     continue
                 for entry in learned:
-                    _learn(parts, entry)
+                    _write_global(parts, parts.registry_table, entry.id, dumps(entry))
                 try:
                     ready.append(encode(event, result, limit=MAX_MESSAGE_BYTES))
                 except PublishError as exc:
@@ -179,6 +207,7 @@ def enrich_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
                 produced = outputs.event.message.timestamp  # seconds (Faust divides Kafka's ms)
                 if produced:
                     parts.metrics.latency.observe(max(0.0, time.time() - produced))
+            await publish_merges(parts)
 
     return enrich
 
@@ -189,25 +218,80 @@ def _stage(exc: InputError) -> str:
     return "validate" if isinstance(exc, RecordError) else "decode"
 
 
+def route_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """``statements`` → the article-keyed statement topic, where the ledger reads them.
+
+    Only the article id is read here; the statement is validated by the ledger.
+    """
+
+    async def route(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            value = event.message.value or b""
+            try:
+                article = loads_json(value).get("article_id")
+                if not isinstance(article, str) or not article:
+                    raise RecordError("a statement without an article_id")
+            except (InputError, AttributeError) as exc:
+                await send_dead_letter(parts, event, exc, "aggregate")
+                continue
+            await parts.by_article.send(key=article.encode(), value=value)
+
+    return route
+
+
+def ledger_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """Article-keyed statements → table ``statement-ledger`` + tallies (key: speaker id)."""
+    table = parts.ledger
+
+    async def ledger(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            try:
+                statement = loads(Statement, message.value or b"")
+            except InputError as exc:
+                await send_dead_letter(parts, event, exc, "aggregate")
+                continue
+            key = statement.article_id
+            current = table.get(key)
+            updated, tallies = record(
+                ArticleLedger.model_validate_json(current) if current is not None else None,
+                statement,
+                partition=message.partition,
+                offset=message.offset,
+                at=utcnow(),
+            )
+            if updated is not None:
+                table[key] = dumps(updated)
+            for tally in tallies:
+                await parts.tallies.send(key=tally.speaker.encode(), value=dumps(tally))
+
+    return ledger
+
+
 def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
-    """``statements`` → table ``speakers``; each statement id counted once."""
+    """Tallies → table ``speakers``; each applied once, merges followed."""
     settings = parts.settings
     table = parts.speakers
 
     async def aggregate(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
             try:
-                statement = loads(Statement, event.message.value or b"")
-            except InputError as exc:
+                tally = loads(Tally, event.message.value or b"")
+                key = (event.message.key or b"").decode()
+                if not key:
+                    raise RecordError("a tally without a key (the speaker id it goes to)")
+            except (InputError, UnicodeDecodeError) as exc:
                 await send_dead_letter(parts, event, exc, "aggregate")
                 continue
-            key = statement.speaker.id
             current = table.get(key)
-            state = SpeakerState.model_validate(current) if current is not None else None
-            updated = fold(state, statement, recent_limit=settings.recent_limit, url=statement.url)
-            if updated is not None:
+            state = SpeakerState.model_validate_json(current) if current is not None else None
+            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit)
+            if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
-                table[key] = updated.model_dump(mode="json")
-                parts.metrics.statements_counted += 1
+                table[key] = dumps(step.state)
+                if tally.op == "add":
+                    parts.metrics.statements_counted += 1
+            for target, passed in step.send:
+                await parts.tallies.send(key=target.encode(), value=dumps(passed))
 
     return aggregate

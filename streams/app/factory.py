@@ -5,8 +5,15 @@ Data flow::
     articles.raw ──▶ enrich ──▶ articles.enriched  (key: article_id)
                              ├─▶ statements         (key: speaker_id)
                              └─▶ deadletter         (key: original key)
-    statements ──▶ aggregate ──▶ table speakers     (key: speaker_id, co-partitioned)
+    statements ──▶ route ──▶ <app>-statements-by-article (key: article_id)
+        ──▶ ledger (table statement-ledger, key: article_id, on disk, retention)
+        ──▶ <app>-speaker-tallies (key: speaker_id)
+        ──▶ aggregate ──▶ table speakers (key: speaker_id, co-partitioned)
     enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
+
+The ledger knows, per article, which statements are counted and under whom, so a statement
+sent again (a redelivery, a replay) is recognised without keeping its id in the speaker's
+value; the speakers table holds bounded summaries only.
 
 Topic values are raw bytes decoded by the agents themselves, so that a malformed message
 becomes a dead letter instead of an exception inside Faust's consumer.
@@ -15,6 +22,7 @@ becomes a dead letter instead of an exception inside Faust's consumer.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from ssl import SSLContext
 from typing import Any, cast
@@ -22,16 +30,22 @@ from typing import Any, cast
 import faust
 
 from streams.app import faust_fixes
-from streams.app.agents import aggregate_agent, enrich_agent
+from streams.app.agents import (
+    aggregate_agent,
+    enrich_agent,
+    ledger_agent,
+    publish_merges,
+    route_agent,
+)
 from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
-from streams.app.versions import key_partition
+from streams.app.tables import WatchedGlobalTable, json_table
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
 from streams.nlp.registry import SpeakerRegistry
 from streams.records import KnownSpeaker
-from streams.settings import Settings
+from streams.settings import INTERNAL_TOPIC_NAMES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +60,38 @@ class StreamsApp:
     enriched: faust.TopicT
     statements: faust.TopicT
     deadletter: faust.TopicT
+    by_article: faust.TopicT
+    tallies: faust.TopicT
     speakers: faust.Table[str, Any]
+    ledger: faust.Table[str, Any]
     registry_table: faust.Table[str, Any]
     versions: faust.Table[str, Any]
+    aliases: faust.Table[str, Any]
+    merges: faust.TopicT
     runner: EnrichRunner
     metrics: Metrics = field(default_factory=Metrics)
     _registry: SpeakerRegistry | None = None
 
     def registry(self) -> SpeakerRegistry:
-        """The speaker registry, rebuilt from the global table when it has grown.
-
-        Other workers add entries through the table's changelog; entries are only ever
-        added or given aliases, so a size change is what matters for matching.
-        """
-        if self._registry is None or len(self._registry) != len(self.registry_table):
+        """The speaker registry: built from the global table once, then kept in step with it
+        entry by entry (:meth:`registry_changed`), never rebuilt."""
+        if self._registry is None:
             self._registry = SpeakerRegistry(
-                KnownSpeaker.model_validate(v) for v in self.registry_table.values()
+                KnownSpeaker.model_validate_json(v) for v in self.registry_table.values() if v
             )
         return self._registry
+
+    def registry_if_built(self) -> SpeakerRegistry | None:
+        """The registry, if this worker has needed it yet (only the enrich agent does)."""
+        return self._registry
+
+    def registry_changed(self, changes: Iterable[tuple[str, Any]]) -> None:
+        """Entries another worker (or this one) wrote, as the global table read them."""
+        if self._registry is None:
+            return  # built from the table, with these, when first asked for
+        for _, value in changes:
+            if value:
+                self._registry.put(KnownSpeaker.model_validate_json(value))
 
 
 def _broker_url(settings: Settings) -> str:
@@ -82,73 +110,6 @@ def _credentials(settings: Settings) -> Any:
             ssl_context=ssl_context,
         )
     return faust.SSLCredentials(ssl_context)
-
-
-class _KeyPartitioned(faust.Table):  # type: ignore[type-arg]
-    """A table whose changelog partition is its key's, as Kafka's default partitioner gives it.
-
-    Written from the enrich agent's batches, which have no current event to take the
-    partition from; the same partition as the key's on a topic keyed the same way.
-    """
-
-    def partition_for_key(self, key: Any) -> int:
-        return key_partition(str(key), self.partitions or self.app.conf.topic_partitions)
-
-
-def _json_table(
-    app: faust.App,
-    settings: Settings,
-    name: str,
-    *,
-    help: str,
-    global_: bool = False,
-    by_key: bool = False,
-) -> faust.Table[str, Any]:
-    """A table keyed by plain strings whose values travel as orjson.
-
-    Faust derives a table's serializers from its types (json for plain types). Keys travel
-    as the plain speaker id, like the keys of `statements`, and values as orjson: so the
-    changelog topic is built here, and the table's own serializer attributes (which
-    `send_changelog` and the store read) are set to match.
-    """
-    changelog = app.topic(
-        f"{settings.app_id}-{name}-changelog",
-        key_type=str,
-        value_type=None,
-        key_serializer="raw",
-        value_serializer="orjson",
-        partitions=settings.partitions,
-        replicas=settings.replication_factor,
-        compacting=True,
-        deleting=False,
-        acks=False,
-        internal=True,
-        maxsize=131_072,
-        allow_empty=True,
-        config={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
-    )
-    options: dict[str, Any] = dict(
-        default=None,
-        partitions=settings.partitions,
-        key_type=str,
-        value_type=None,
-        changelog_topic=changelog,
-        # a global table is written from any stream (the enrich agent's batches have no
-        # current event): its changelog partition comes from the key, not the event
-        use_partitioner=global_,
-        help=help,
-    )
-    if by_key:
-        table = cast(
-            faust.Table[str, Any],
-            app.tables.add(_KeyPartitioned(app, name=name, beacon=app.tables.beacon, **options)),
-        )
-    else:
-        factory = app.GlobalTable if global_ else app.Table
-        table = cast(faust.Table[str, Any], factory(name, **options))
-    table.key_serializer = "raw"
-    table.value_serializer = "orjson"
-    return table
 
 
 def _stream_partitions(consumer: Any) -> list[Any]:
@@ -225,7 +186,8 @@ def create_app(settings: Settings) -> StreamsApp:
         broker_credentials=_credentials(settings),
         store="memory://",
         datadir=str(settings.data_dir / "worker"),
-        # at least once, with the aggregate deduplicating by statement id (see aggregate.py)
+        # at least once, with the statement ledger and the aggregate recognising what they
+        # counted already (see ledger.py and aggregate.py)
         processing_guarantee="at_least_once",
         topic_partitions=settings.partitions,
         table_standby_replicas=settings.standby_replicas,
@@ -252,37 +214,54 @@ def create_app(settings: Settings) -> StreamsApp:
     )
     faust_fixes.check_conf(app.conf)
 
-    def topic(name: str) -> faust.TopicT:
+    def topic(name: str, *, internal: bool = False) -> faust.TopicT:
+        """A project topic (``internal``: one of the worker's own, named after the app id)."""
         return app.topic(
-            settings.topic(name),
+            settings.internal_topic(name) if internal else settings.topic(name),
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
             partitions=settings.partitions,
             replicas=settings.replication_factor,
-            internal=False,
+            internal=internal,
         )
 
-    speakers = _json_table(
+    speakers = json_table(
         app,
         settings,
         "speakers",
         help="SpeakerState per speaker_id (see schemas/speaker_state.schema.json).",
     )
-    registry = _json_table(
+    ledger = json_table(
+        app,
+        settings,
+        "statement-ledger",
+        retention=settings.dedupe_retention,
+        on_disk=True,
+        help="ArticleLedger per article_id: which statements are counted, under whom.",
+    )
+    registry = json_table(
         app,
         settings,
         "speaker-registry",
         global_=True,
         help="KnownSpeaker per speaker_id, shared by every worker.",
     )
-    versions = _json_table(
+    versions = json_table(
         app,
         settings,
         "article-versions",
         by_key=True,
+        decoded=True,
         help="{text: digest} per article_id: the text an article id names (see versions.py).",
+    )
+    aliases = json_table(
+        app,
+        settings,
+        "speaker-aliases",
+        global_=True,
+        help="SpeakerMerge per merged speaker_id: the speaker it is now, for every worker.",
     )
     parts = StreamsApp(
         settings=settings,
@@ -291,17 +270,30 @@ def create_app(settings: Settings) -> StreamsApp:
         enriched=topic("articles.enriched"),
         statements=topic("statements"),
         deadletter=topic("deadletter"),
+        by_article=topic(INTERNAL_TOPIC_NAMES[0], internal=True),
+        tallies=topic(INTERNAL_TOPIC_NAMES[1], internal=True),
         speakers=speakers,
+        ledger=ledger,
         registry_table=registry,
         versions=versions,
+        aliases=aliases,
+        merges=topic("speaker.merges"),
         runner=EnrichRunner(settings),
     )
+    cast(WatchedGlobalTable, registry).on_change = parts.registry_changed
     # several actors on one stream: Faust commits an offset only once every event before it
     # is acknowledged, so at-least-once holds; batches may finish out of order
     app.agent(parts.raw, name="enrich", concurrency=settings.enrich_concurrency)(
         enrich_agent(parts)
     )
-    app.agent(parts.statements, name="aggregate")(aggregate_agent(parts))
+    app.agent(parts.statements, name="route")(route_agent(parts))
+    app.agent(parts.by_article, name="ledger")(ledger_agent(parts))
+    app.agent(parts.tallies, name="aggregate")(aggregate_agent(parts))
+
+    @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
+    async def merges() -> None:
+        """Merges the registry found while reading other workers' entries."""
+        await publish_merges(parts)
 
     watchdog = Watchdog(settings.stall_timeout)
     suspects: dict[Any, int] = {}
@@ -324,13 +316,14 @@ def create_app(settings: Settings) -> StreamsApp:
                 stall.seconds,
             )
         await _reread_missing_heads(app, parts, suspects)
+        await refresh_lag(parts)
         recovery = app.tables.recovery  # type: ignore[attr-defined]
         remaining = recovery.active_remaining_total() if recovery.in_recovery else 0
         parts.metrics.recovery_remaining = remaining
         if recovery.in_recovery:
             log.info("table recovery in progress: %d changelog records to go", remaining)
 
-    from streams.app.views import register_views
+    from streams.app.views import refresh_lag, register_views
 
     register_views(parts)
     return parts

@@ -58,6 +58,7 @@ class Metrics:
     recovery_remaining: int = 0
     articles_pushed: int = 0
     event_streams: int = 0  # /statements/stream connections open now
+    speakers_merged: int = 0
     latency: Histogram = field(default_factory=Histogram)
     #: (topic, partition) → records behind the end of the partition; set by the web view
     lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
@@ -75,6 +76,7 @@ class Metrics:
             "recovery_remaining": self.recovery_remaining,
             "articles_pushed": self.articles_pushed,
             "event_streams": self.event_streams,
+            "speakers_merged": self.speakers_merged,
             "latency_seconds": {
                 "count": self.latency.count,
                 "mean": round(self.latency.total / self.latency.count, 4)
@@ -161,6 +163,12 @@ class Metrics:
             [("", self.event_streams)],
         )
         metric(
+            "speakers_merged_total",
+            "counter",
+            "Speaker ids found to be another speaker (sent to speaker.merges).",
+            [("", self.speakers_merged)],
+        )
+        metric(
             "processing_latency_seconds",
             "histogram",
             "Seconds from an article's produce timestamp to its enrichment being published.",
@@ -169,7 +177,8 @@ class Metrics:
         metric(
             "consumer_lag",
             "gauge",
-            "Records between the worker's position and the end of each partition it reads.",
+            "Records after the group's committed offset, on every partition of the topics the "
+            "agents read (whichever worker holds it).",
             [
                 (f'{{topic="{topic}",partition="{partition}"}}', n)
                 for (topic, partition), n in sorted(self.lag.items())

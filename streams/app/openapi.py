@@ -132,8 +132,11 @@ def openapi() -> dict[str, Any]:
                     },
                     "partial": {
                         "type": "boolean",
-                        "description": "Some worker did not answer; its speakers are missing.",
+                        "description": "Some table partitions are missing from the answer: no "
+                        "worker answered for them, or their state is still being recovered "
+                        "(after a start or a takeover). Absent when the answer is complete.",
                     },
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                     "missing_workers": {"type": "array", "items": {"type": "string"}},
                 },
             },
@@ -149,7 +152,18 @@ def openapi() -> dict[str, Any]:
                         "type": "array",
                         "items": {"$ref": "#/components/schemas/RecentStatement"},
                     },
+                    "partial": {
+                        "type": "boolean",
+                        "description": "The speaker's partition is still being recovered: the "
+                        "counts may grow to what they were. Absent when complete.",
+                    },
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                 },
+            },
+            "Moved": {
+                "type": "object",
+                "required": ["status", "merged_into"],
+                "properties": {"status": {"type": "integer"}, "merged_into": {"type": "string"}},
             },
             "Accepted": {
                 "type": "object",
@@ -193,7 +207,18 @@ def openapi() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json("The speaker.", "SpeakerDetail"),
+                        "308": {
+                            **_json("The id was merged into another speaker's.", "Moved"),
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        },
                         "404": _problem("No such speaker."),
+                        "503": {
+                            **_problem(
+                                "The speaker's partition has no worker, or its state is still "
+                                "being recovered: ask again after Retry-After seconds."
+                            ),
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        },
                     },
                 }
             },
@@ -274,7 +299,8 @@ def openapi() -> dict[str, Any]:
                     "summary": "Prometheus text exposition.",
                     "responses": {
                         "200": {
-                            "description": "Counters, latency histogram, consumer lag.",
+                            "description": "Counters, latency histogram, the consumer "
+                            "group's lag on every partition of the topics its agents read.",
                             "content": {"text/plain": {"schema": {"type": "string"}}},
                         }
                     },

@@ -122,7 +122,9 @@ class EnrichRunner:
 
     def _lost_a_process(self) -> bool:
         processes = getattr(self._executor, "_processes", None) or {}
-        return any(not process.is_alive() for process in list(processes.values()))
+        return any(
+            not process.is_alive() or not _exists(pid) for pid, process in list(processes.items())
+        )
 
     def pids(self) -> list[int]:
         """Process ids of the NLP processes (empty in thread mode or before the first batch)."""
@@ -163,6 +165,18 @@ class EnrichRunner:
                     else EnrichedArticle.model_validate_json(item)
                 )
         return results
+
+
+def _exists(pid: int) -> bool:
+    """Whether process ``pid`` exists. ``Process.is_alive`` says True for a child that another
+    waiter in this process already reaped (its ``waitpid`` then fails and it cannot tell)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _split(items: list[Article], n: int) -> list[list[Article]]:

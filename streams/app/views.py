@@ -3,9 +3,11 @@
 =========================== =====================================================================
 ``GET /``                   the dashboard (one static page, no build step)
 ``GET /speakers``           the aggregate, gathered from every worker: ``sort``, ``order``,
-                            ``limit``, ``offset``, ``type``, ``q`` (name or alias contains)
+                            ``limit``, ``offset``, ``type``, ``q`` (name or alias contains);
+                            ``partial`` with the partitions missing while some are
 ``GET /speakers/{id}``      one speaker: summary, stance per target, recent statements; routed
-                            to the worker that owns the speaker's table partition
+                            to the worker that owns the speaker's table partition; 308 for a
+                            merged id, 503 while its partition cannot answer
 ``GET /statements/stream``  Server-Sent Events of new statements (``speaker`` filter), resumable
                             with ``Last-Event-ID`` (:mod:`streams.app.events`)
 ``POST /articles``          push ingestion: off unless ``STREAMS_PUSH_TOKEN`` is set
@@ -25,12 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 import orjson
 from aiohttp import ClientError, ClientTimeout, web
+from aiokafka.errors import KafkaError
+from faust.web.exceptions import ServiceUnavailable
 
 from streams.app import guard
 from streams.app.events import Streams, statement_stream
@@ -39,7 +44,8 @@ from streams.app.push import push_article
 from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
 from streams.app.versions import key_partition
-from streams.records import SpeakerState
+from streams.kafka.lag import group_lag
+from streams.records import SpeakerMerge, SpeakerState
 
 if TYPE_CHECKING:
     import faust
@@ -57,6 +63,37 @@ MAX_OFFSET = 1 << 31
 
 
 # --- the aggregate --------------------------------------------------------------------------
+
+#: Seconds a client is asked to wait before asking again for a partition without an answer.
+RETRY_AFTER = 5
+
+
+def _unavailable(partition: int, why: str) -> web.Response:
+    return _problem(
+        503,
+        f"speakers in table partition {partition} cannot be read now: {why}",
+        {"Retry-After": str(RETRY_AFTER)},
+    )
+
+
+def _moved(into: str) -> web.Response:
+    """308 to the speaker a merged id is now."""
+    response = _json({"status": 308, "merged_into": into}, status=308)
+    response.headers["Location"] = f"/speakers/{quote(into, safe=':')}"
+    return response
+
+
+def merged_into(parts: StreamsApp, speaker_id: str) -> str | None:
+    """The speaker a merged id is now (the alias table, followed to its end), else None."""
+    seen = {speaker_id}
+    into = None
+    while (value := parts.aliases.get(speaker_id)) is not None:
+        speaker_id = SpeakerMerge.model_validate_json(value).into
+        if speaker_id in seen:
+            break
+        seen.add(speaker_id)
+        into = speaker_id
+    return into
 
 
 def stance_rows(stances: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
@@ -78,43 +115,55 @@ def stance_rows(stances: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["total"], r["target"]))
 
 
-def _owned(parts: StreamsApp) -> Callable[[str], bool]:
-    """Whether this worker owns a key's table partition (not just a standby copy of it).
+def partition_of(parts: StreamsApp, key: str) -> int:
+    """The table partition of ``key``, as the producer's default partitioner computes it,
+    from the configured partition count: the producer's metadata may not know the changelog
+    topic yet right after a start."""
+    return key_partition(key, parts.settings.partitions)
 
-    The partition is computed as the producer's default partitioner does (murmur2 of the
-    key, Kafka's own), from the configured partition count: the producer's metadata may not
-    know the changelog topic yet right after a start.
-    """
-    app = parts.app
+
+def _actives(parts: StreamsApp) -> set[int] | None:
+    """The table partitions this worker owns (not standby copies); None without an
+    assignment (a test context: all are its own)."""
     topic = parts.speakers.changelog_topic.get_topic_name()
-    count = parts.settings.partitions
     try:
-        actives = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+        return {tp.partition for tp in parts.app.assignor.assigned_actives() if tp.topic == topic}
     except (AttributeError, RuntimeError):  # no assignment (a test context): all are ours
-        return lambda key: True
-
-    def owned(key: str) -> bool:
-        return key_partition(key, count) in actives
-
-    return owned
+        return None
 
 
-def local_summaries(parts: StreamsApp) -> list[dict[str, Any]]:
-    """The summaries in this worker's active table partitions, without recent statements.
+def recovering(parts: StreamsApp) -> set[int]:
+    """The table partitions this worker owns whose state is still being read back from the
+    changelog (after a start or a rebalance): what they hold is not all there yet. Faust
+    says when its active tables are up to date (``actives_ready``, reset at every
+    rebalance); until then, every partition this worker owns."""
+    if getattr(parts.app.tables, "actives_ready", True):
+        return set()
+    actives = _actives(parts)
+    return actives if actives is not None else set()
+
+
+def local_summaries(parts: StreamsApp) -> dict[str, Any]:
+    """The summaries in this worker's active table partitions, without recent statements,
+    and which partitions those are (``partitions``) and which of them are still recovering.
 
     Standby replicas of other workers' partitions live in the same table: they are left out,
-    or a merged listing would count their speakers twice.
+    or a merged listing would count their speakers twice; so are merged ids.
     """
     out = []
-    owned = _owned(parts)
+    actives = _actives(parts)
     for key, value in list(parts.speakers.items()):
-        if value is None or not owned(key):
+        if value is None or (actives is not None and partition_of(parts, key) not in actives):
             continue
-        summary = SpeakerState.model_validate(value).summary.model_dump(mode="json")
+        state = SpeakerState.model_validate_json(value)
+        if state.merged_into is not None:
+            continue
+        summary = state.summary.model_dump(mode="json")
         summary.pop("recent", None)
         summary["top_stances"] = stance_rows(summary.pop("stances"))[:TOP_TARGETS]
         out.append(summary)
-    return out
+    owned = sorted(actives) if actives is not None else list(range(parts.settings.partitions))
+    return {"items": out, "partitions": owned, "recovering": sorted(recovering(parts))}
 
 
 def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
@@ -161,10 +210,57 @@ def _ident(url: Any) -> tuple[str, int]:
     return (parsed.host or "", int(parsed.port or 80))
 
 
-async def _gather(parts: StreamsApp) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every worker's summaries; the URLs of workers that did not answer."""
+def _owner(parts: StreamsApp, speaker_id: str) -> tuple[str, int] | None:
+    """``(host, port)`` of the worker that owns ``speaker_id``'s table partition, None when it
+    is this worker; :class:`ServiceUnavailable` while no worker does."""
     app = parts.app
-    items = local_summaries(parts)
+    try:
+        owner = _ident(app.router.key_store(parts.speakers.name, speaker_id))
+    except KeyError:
+        raise ServiceUnavailable() from None
+    return None if owner == _ident(app.conf.canonical_url) else owner
+
+
+async def _forward(parts: StreamsApp, request: web.Request, owner: tuple[str, int]) -> web.Response:
+    """The owner's answer to ``request``, passed on as it is: status, body and the headers a
+    client acts on. (Faust's table router follows the owner's redirects and drops its
+    headers, so a merged id answered 200 with the other speaker, a 503 lost its Retry-After.)
+    """
+    host, port = owner
+    url = request.url.with_host(host).with_port(port)
+    async with parts.app.http_client.request(
+        method=request.method,
+        url=url,
+        headers=request.headers,
+        allow_redirects=False,
+        timeout=ClientTimeout(total=10),
+    ) as response:
+        body = await response.read()
+        headers = {
+            name: value
+            for name in ("Location", "Retry-After")
+            if (value := response.headers.get(name)) is not None
+        }
+        return web.Response(
+            body=body, status=response.status, headers=headers,
+            content_type=response.content_type, charset=response.charset,
+        )  # fmt: skip
+
+
+@dataclass
+class Gathered:
+    """Every worker's share of the aggregate, and what is missing from it."""
+
+    items: list[dict[str, Any]]
+    missing_workers: list[str]
+    complete: set[int]  # table partitions some worker answered for, recovered
+
+
+async def _gather(parts: StreamsApp) -> Gathered:
+    """Every worker's summaries, the workers that did not answer, the partitions covered."""
+    app = parts.app
+    own_share = local_summaries(parts)
+    shares = [own_share]
     own = _ident(app.conf.canonical_url)
     try:
         hosts = list(app.router.table_metadata(parts.speakers.name))
@@ -178,20 +274,22 @@ async def _gather(parts: StreamsApp) -> tuple[list[dict[str, Any]], list[str]]:
         try:
             async with app.http_client.get(url, timeout=ClientTimeout(total=5)) as response:
                 response.raise_for_status()
-                items.extend(orjson.loads(await response.read()))
+                shares.append(orjson.loads(await response.read()))
         except (ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
             log.warning("worker %s did not answer for /speakers: %s", host, exc)
             missing.append(str(host))
 
     await asyncio.gather(*(ask(h) for h in others))
-    return items, missing
+    complete = {p for share in shares for p in share["partitions"] if p not in share["recovering"]}
+    return Gathered([i for share in shares for i in share["items"]], missing, complete)
 
 
 # --- health and metrics -----------------------------------------------------------------------
 
 
 def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
-    """Records between the last one read and the end, per source partition (not changelogs)."""
+    """Records between the last one read and the end, per source partition this worker
+    reads (not changelogs): what the worker itself knows, without asking the broker."""
     monitor = app.monitor
     read = monitor.tp_read_offsets
     lag = {}
@@ -201,6 +299,21 @@ def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
         last = read.get(tp)
         lag[(tp.topic, tp.partition)] = max(0, end - (last + 1 if last is not None else 0))
     return lag
+
+
+async def refresh_lag(parts: StreamsApp) -> None:
+    """The group's lag on every partition of the topics its agents read, whichever worker
+    holds them (or none: a dead worker's, until its session expires), from the group's
+    committed offsets; this worker's own view when the broker does not answer."""
+    settings = parts.settings
+    topics = [parts.raw, parts.statements, parts.by_article, parts.tallies]
+    try:
+        parts.metrics.lag = await asyncio.wait_for(
+            group_lag(settings, settings.app_id, [t.get_topic_name() for t in topics]), 10
+        )
+    except (KafkaError, OSError, TimeoutError) as exc:
+        log.warning("the group's lag could not be read (%r); this worker's own instead", exc)
+        parts.metrics.lag = consumer_lag(parts.app)
 
 
 def register_views(parts: StreamsApp) -> None:
@@ -237,22 +350,53 @@ def register_views(parts: StreamsApp) -> None:
         if request.query.get("local"):
             return _json(local_summaries(parts))
         try:
-            items, missing = await _gather(parts)
-            page = _sorted_page(items, request.query)
+            gathered = await _gather(parts)
+            page = _sorted_page(gathered.items, request.query)
         except web.HTTPBadRequest as exc:
             return _problem(400, exc.reason)
-        if missing:
+        missing = sorted(set(range(parts.settings.partitions)) - gathered.complete)
+        if missing or gathered.missing_workers:
+            # a partition no worker answered for, or one still read back from its changelog
             page["partial"] = True
-            page["missing_workers"] = missing
+            page["missing_partitions"] = missing
+            page["missing_workers"] = gathered.missing_workers
         return _json(page)
 
     async def one_speaker(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        partition = partition_of(parts, speaker_id)
+        actives = _actives(parts)
+        if actives is not None and partition not in actives:
+            # routed here while no worker owns the partition (a takeover in progress)
+            return _unavailable(partition, "no worker holds it yet")
         value = parts.speakers.get(speaker_id)
-        if value is None:
+        state = SpeakerState.model_validate_json(value) if value is not None else None
+        if state is not None and state.merged_into is not None:
+            return _moved(state.merged_into)
+        still = partition in recovering(parts)
+        if state is None:
+            if still:
+                return _unavailable(partition, "its state is still being recovered")
             return _problem(404, f"no speaker {speaker_id!r}")
-        summary = SpeakerState.model_validate(value).summary.model_dump(mode="json")
+        summary = state.summary.model_dump(mode="json")
         summary["stances"] = stance_rows(summary["stances"])
+        if still:
+            summary["partial"] = True
+            summary["missing_partitions"] = [partition]
         return _json(summary)
+
+    async def speaker(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        """A merged id redirects to the speaker it is; the rest goes to the partition's owner."""
+        into = merged_into(parts, speaker_id)
+        if into is not None:
+            return _moved(into)
+        try:
+            owner = _owner(parts, speaker_id)
+            if owner is None:
+                return await one_speaker(self, request, speaker_id)
+            return await _forward(parts, request, owner)
+        except (ClientError, TimeoutError, ServiceUnavailable) as exc:
+            log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
+            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
 
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)
@@ -261,7 +405,6 @@ def register_views(parts: StreamsApp) -> None:
         return await push_article(parts, request)
 
     async def health(self: Any, request: web.Request) -> web.Response:
-        parts.metrics.lag = consumer_lag(app)
         # a partition with records waiting and no progress (the watchdog's verdict) makes
         # the worker unhealthy: a liveness probe restarts it
         stalled = parts.metrics.stalled_partitions > 0
@@ -276,7 +419,7 @@ def register_views(parts: StreamsApp) -> None:
         )
 
     async def metrics(self: Any, request: web.Request) -> web.Response:
-        parts.metrics.lag = consumer_lag(app)
+        await refresh_lag(parts)
         return web.Response(
             text=parts.metrics.prometheus(), content_type="text/plain", charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
@@ -296,9 +439,7 @@ def register_views(parts: StreamsApp) -> None:
     view("/favicon.ico", "favicon", get=favicon)
     view("/speakers", "speakers", get=list_speakers)
     view("/speakers/", "speakers_slash", get=list_speakers)
-    route = app.table_route(table=parts.speakers, match_info="speaker_id")
-    routed = route(one_speaker)  # type: ignore[arg-type]
-    view("/speakers/{speaker_id}", "speaker", get=routed)
+    view("/speakers/{speaker_id}", "speaker", get=speaker)
     view("/statements/stream", "statement_stream", get=stream)
     view("/articles", "articles", post=push)
     view("/health", "health", get=health)

@@ -148,7 +148,7 @@ def worker() -> None:
     import faust
 
     from streams.app import create_app
-    from streams.kafka.clients import ensure_topics
+    from streams.kafka.clients import ensure_topics, topic_specs
     from streams.ports import check_free
 
     settings = _settings()
@@ -157,7 +157,7 @@ def worker() -> None:
     check_free(settings.web_host, settings.web_port, "STREAMS_WEB_PORT")
     _require_broker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
-    asyncio.run(ensure_topics(settings))
+    asyncio.run(ensure_topics(settings, extra=topic_specs(settings, internal=True)))
     parts = create_app(settings)
     parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
     try:
@@ -533,9 +533,8 @@ def eval_command(
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    default=Path("bench-report.json"),
-    show_default=True,
-    help="Where the JSON report goes.",
+    default=None,
+    help="Where the JSON report goes [default: bench-report.json; bench-state.json with --state].",
 )
 @click.option(
     "--soak",
@@ -543,15 +542,50 @@ def eval_command(
     help="Instead: one worker through 10x the articles, sampling its memory and rate "
     "every 10 s as the table grows.",
 )
-def bench(n: int, workers: tuple[int, ...], out: Path, soak: bool) -> None:
+@click.option(
+    "--state",
+    is_flag=True,
+    help="Instead: statements only, no spaCy: synthetic statements over many speakers "
+    "through the ledger and the aggregate, and registry lookups at 1,000 to 1,000,000 "
+    "known speakers.",
+)
+@click.option(
+    "--statements",
+    type=int,
+    default=1_000_000,
+    show_default=True,
+    help="With --state: statements to produce.",
+)
+@click.option(
+    "--speakers",
+    type=int,
+    default=100_000,
+    show_default=True,
+    help="With --state: speakers they are drawn from (Zipf).",
+)
+def bench(
+    n: int,
+    workers: tuple[int, ...],
+    out: Path | None,
+    soak: bool,
+    state: bool,
+    statements: int,
+    speakers: int,
+) -> None:
     """Throughput and latency: bare nlp.pipe, extraction, and end to end through Kafka."""
     from streams.bench import format_report, format_soak, run_bench, run_soak
     from streams.demo import broker_for
 
     settings = _settings()
     _setup_logging(settings)
+    out = out or Path("bench-state.json" if state else "bench-report.json")
     with broker_for(settings):
-        if soak:
+        if state:
+            from streams.bench_state import format_state, run_state_bench
+
+            report = run_state_bench(settings, statements, speakers, out)
+            click.echo(format_state(report))
+        elif soak:
             report = run_soak(settings, Path("."), n * 10, out)
             click.echo(format_soak(report))
         else:

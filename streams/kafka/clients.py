@@ -14,12 +14,14 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from streams.errors import BrokerError
-from streams.settings import TOPIC_NAMES, Settings
+from streams.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
 
 log = logging.getLogger(__name__)
 
 #: Topics keep a week of data except the dead letters, which are kept for a month.
 _RETENTION_MS = {"deadletter": 30 * 24 * 3600 * 1000}
+#: Topics that keep the last record of each key for good (a table's changelog).
+_COMPACTED = frozenset({"speaker.merges"})
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
@@ -50,16 +52,19 @@ def consumer(settings: Settings, *topics: str, **overrides: object) -> AIOKafkaC
     return AIOKafkaConsumer(*topics, **options)
 
 
-def topic_specs(settings: Settings) -> list[NewTopic]:
-    """The project's topics, with partition counts and configs from the settings."""
+def topic_specs(settings: Settings, *, internal: bool = False) -> list[NewTopic]:
+    """The project's topics (``internal``: the worker's own, between its agents), with
+    partition counts and configs from the settings."""
     specs = []
-    for name in TOPIC_NAMES:
+    for name in INTERNAL_TOPIC_NAMES if internal else TOPIC_NAMES:
         configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
         if name in _RETENTION_MS:
             configs["retention.ms"] = str(_RETENTION_MS[name])
+        if name in _COMPACTED:
+            configs["cleanup.policy"] = "compact"
         specs.append(
             NewTopic(
-                name=settings.topic(name),
+                name=settings.internal_topic(name) if internal else settings.topic(name),
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
                 topic_configs=configs,

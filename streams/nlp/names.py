@@ -99,6 +99,20 @@ def same_given_name(a: str, b: str) -> bool:
 
 
 _VOWELS = frozenset("aeiouy")
+#: initials that given names of one person can begin with (see :func:`given_name_class`)
+_INITIAL_CLASSES = ("aeiouy", "fp", "chkqsxz", "vw")
+
+
+def given_name_class(name: str) -> str:
+    """A coarse class of a folded given name's initial, equal for any two names that
+    :func:`same_given_name` can take for one: initials are equal there, or the initials
+    of their :func:`given_name_key` are, which the spelling alternations move within one
+    class (a vowel or "y"; "ph" and "f"; "kh", "h", "c", "k", "q", "x", "s" and "z"; "w" and
+    "v"). The registry files people under their surname and this class."""
+    first = next((c for c in name if c.isalpha()), "")
+    return next((group[0] for group in _INITIAL_CLASSES if first in group), first) or "0"
+
+
 _SPELLINGS = (
     ("ph", "f"), ("kh", "h"), ("ck", "k"), ("q", "k"), ("x", "ks"), ("w", "v"), ("z", "s"),
 )  # fmt: skip

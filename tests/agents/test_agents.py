@@ -214,18 +214,21 @@ async def test_an_article_id_reused_for_another_text_is_a_dead_letter(parts: Str
     assert first_ids and first_ids == again_ids
 
 
-async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
+async def test_statements_are_counted_once_through_the_ledger_and_the_aggregate(
+    parts: StreamsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from streams.records import Speaker
 
     speaker = Speaker(
         id="person:anna-berg", name="Anna Berg", type="person", mention="Berg", start=0, end=4
     )
+    other = speaker.model_copy(update={"id": "person:sam-lee", "name": "Sam Lee"})
 
-    def statement(sid: str, by: Speaker = speaker) -> bytes:
+    def statement(sid: str, article: str = "a1", by: Speaker = speaker) -> bytes:
         return dumps(
             Statement(
                 statement_id=sid,
-                article_id="a1",
+                article_id=article,
                 speaker=by,
                 cue="said",
                 content="x",
@@ -235,21 +238,35 @@ async def test_aggregate_counts_each_statement_once(parts: StreamsApp) -> None:
             )
         )
 
-    other = speaker.model_copy(update={"id": "person:sam-lee", "name": "Sam Lee"})
+    routed, tallies = Captured(), Captured()
+    monkeypatch.setattr(parts.by_article, "send", routed)
+    monkeypatch.setattr(parts.tallies, "send", tallies)
+    sent = [("s1", "a1"), ("s2", "a1"), ("s1", "a1"), ("s3", "a2"), ("s2", "a1")]
+    async with parts.app.agents["route"].test_context() as agent:
+        for sid, article in sent:
+            await agent.put(statement(sid, article), key=speaker.id.encode())
+        await _until(lambda: len(routed.sent) == len(sent))
+    assert [k for k, _ in routed.sent] == [a.encode() for _, a in sent]
+    # put() returns once the agent has taken the event; the agents take the last one (another
+    # speaker's) only after they are done with every event before it
+    async with parts.app.agents["ledger"].test_context() as agent:
+        for key, value in routed.sent:
+            await agent.put(value, key=key)
+        await agent.put(statement("s9", "a9", other), key=b"a9")
+        await _until(lambda: any(k == other.id.encode() for k, _ in tallies.sent))
+    mine = [(k, v) for k, v in tallies.sent if k == speaker.id.encode()]
+    assert len(mine) == 3  # the copies of s1 and s2 are no tallies
     async with parts.app.agents["aggregate"].test_context() as agent:
-        for sid in ("s1", "s2", "s1", "s3", "s2"):
-            await agent.put(statement(sid), key=speaker.id.encode())
-        # put() returns once the agent has taken the event; the agent takes this last one
-        # only after it is done with every event before it (its body never awaits)
-        await agent.put(statement("s9", other), key=other.id.encode())
-        state = SpeakerState.model_validate(parts.speakers[speaker.id])
+        for key, value in [*mine, mine[0]]:  # one tally delivered twice
+            await agent.put(value, key=key)
+        last = [(k, v) for k, v in tallies.sent if k == other.id.encode()]
+        await agent.put(last[0][1], key=last[0][0])
         await _until(lambda: parts.speakers.get(other.id) is not None)
-    assert state.statement_ids == ("s1", "s2", "s3")
-    assert state.article_ids == ("a1",)
+        state = SpeakerState.model_validate_json(parts.speakers[speaker.id])
+    assert parts.metrics.statements_counted == 4
     assert state.summary.statements == 3
-    assert state.summary.articles == 1
+    assert state.summary.articles == 2
     assert [r.statement_id for r in state.summary.recent] == ["s3", "s2", "s1"]
-    assert parts.metrics.statements_counted == 4  # s1, s2, s3, s9: no write for a duplicate
 
 
 def test_the_producer_lingers_as_configured(tmp_path: Path) -> None:
@@ -259,3 +276,36 @@ def test_the_producer_lingers_as_configured(tmp_path: Path) -> None:
         Settings(_env_file=None, data_dir=tmp_path, producer_linger=0.05)  # type: ignore[call-arg]
     )
     assert tuned.app.conf.producer_linger == pytest.approx(0.05)
+
+
+def test_the_registry_follows_the_global_table_entry_by_entry(tmp_path: Path) -> None:
+    """Another worker's writes reach the registry through the table's changelog batches, one
+    entry at a time: the registry object is never rebuilt."""
+    from types import SimpleNamespace
+
+    from streams.records import KnownSpeaker
+
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+
+    def batch(*names: str) -> list[Any]:
+        out = []
+        for name in names:
+            entry = KnownSpeaker(
+                id=f"person:{name.lower().replace(' ', '-')}", name=name, type="person"
+            )
+            value = dumps(entry)
+            out.append(
+                SimpleNamespace(
+                    key=entry.id, value=value, message=SimpleNamespace(value=value, partition=0)
+                )
+            )
+        return out
+
+    parts.registry_table.apply_changelog_batch(batch("Anna Berg"))
+    registry = parts.registry()
+    assert registry.match("Anna Berg", "person") is not None
+    parts.registry_table.apply_changelog_batch(batch("Olena Zelenska", "Abbas Araghchi"))
+    assert parts.registry() is registry
+    assert len(registry) == 3
+    found = registry.match("Araghchi", "person")
+    assert found is not None and found.id == "person:abbas-araghchi"

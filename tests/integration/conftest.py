@@ -9,6 +9,7 @@ process's environment, so unit tests keep their defaults.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -137,6 +138,23 @@ class Worker:
                 time.sleep(0.3)
         self.stop(signal.SIGKILL)  # never leave a worker behind the test
         raise AssertionError(f"worker did not answer on {url}; see {self.log}")
+
+    def wait_complete(self, timeout: float = 120) -> Worker:
+        """Wait until the worker answers ``/speakers`` for every table partition: it has
+        joined the group, been assigned its partitions and read them back (a fresh worker
+        answers ``partial`` for the seconds that takes, more on a busy machine)."""
+        url = f"http://127.0.0.1:{self.settings.web_port}/speakers?limit=1"
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc is not None and self.proc.poll() is None, f"worker exited: {self.log}"
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if not json.loads(response.read()).get("partial"):
+                        return self
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"{url} still partial after {timeout}s"
+            time.sleep(0.5)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None and self.proc.poll() is None:

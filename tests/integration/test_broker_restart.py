@@ -12,7 +12,7 @@ from streams.broker import LocalKafka
 from streams.demo import collect, result_offsets
 from streams.sources.replay import replay
 from tests.integration.conftest import Worker, make_settings
-from tests.integration.test_crash import ARTICLES, corpus, wait_for_progress
+from tests.integration.test_crash import ARTICLES, corpus, counted_once, wait_for_progress
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +39,10 @@ def test_the_worker_survives_a_broker_restart(tmp_path: Path) -> None:
             f"down for {time.monotonic() - stopped:.1f}s"
         )
         assert done_at_stop < len(ids), "the stream had ended before the broker stopped"
-        states = asyncio.run(collect(settings, ids, starts, timeout=240))
+        table = asyncio.run(collect(settings, ids, starts, timeout=240))
         assert worker.proc is not None and worker.proc.poll() is None
-        assert sum(s.summary.statements for s in states.values()) > len(ids)
-        assert all(len(s.statement_ids) == s.summary.statements for s in states.values())
+        assert sum(s.summary.statements for s in table.speakers().values()) > len(ids)
+        assert counted_once(table)
     finally:
         worker.stop()
         broker.stop()

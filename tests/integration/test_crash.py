@@ -13,6 +13,7 @@ import json
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import orjson
@@ -21,7 +22,7 @@ import pytest
 from streams.bench import child_pids
 from streams.demo import collect, result_offsets
 from streams.kafka.tail import end_offsets
-from streams.records import SpeakerState
+from streams.readback import Table
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT
@@ -48,11 +49,22 @@ def corpus(path: Path) -> list[str]:
     return ids
 
 
-def snapshot(states: dict[str, SpeakerState]) -> dict[str, tuple[int, int, tuple[str, ...]]]:
-    return {
-        key: (s.summary.statements, s.summary.articles, tuple(sorted(s.statement_ids)))
-        for key, s in states.items()
-    }
+Snapshot = tuple[dict[str, tuple[int, int]], dict[str, str]]
+
+
+def snapshot(table: Table) -> Snapshot:
+    """Each speaker's counts, and which speaker each statement is counted for (merged ids
+    followed to the speaker they are)."""
+    counts = {k: (s.summary.statements, s.summary.articles) for k, s in table.speakers().items()}
+    return counts, {sid: table.canonical(speaker) for sid, speaker in table.counted.items()}
+
+
+def counted_once(table: Table) -> bool:
+    """Every speaker counts exactly the statements the ledger counts for it."""
+    per_speaker = Counter(table.canonical(speaker) for speaker in table.counted.values())
+    return bool(table.counted) and all(
+        s.summary.statements == per_speaker[key] for key, s in table.speakers().items()
+    )
 
 
 def enriched_count(settings: Settings) -> int:
@@ -85,7 +97,7 @@ def wait_for_progress(settings: Settings, enriched: int, timeout: float = 120) -
     return done
 
 
-def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) -> dict:
+def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) -> Snapshot:
     worker = Worker(settings, log).start()
     try:
         starts = asyncio.run(result_offsets(settings))
@@ -108,10 +120,11 @@ def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) 
             )
             assert done_at_kill < ARTICLES, "the stream had ended before the crash"
         replaying.join()
-        states = asyncio.run(collect(settings, ids, starts, timeout=300))
+        table = asyncio.run(collect(settings, ids, starts, timeout=300))
     finally:
         worker.stop()
-    return snapshot(states)
+    assert counted_once(table)
+    return snapshot(table)
 
 
 def test_kill_9_mid_stream_leaves_the_table_of_a_clean_run(kafka: Settings, tmp_path: Path) -> None:
@@ -123,5 +136,6 @@ def test_kill_9_mid_stream_leaves_the_table_of_a_clean_run(kafka: Settings, tmp_
     crashed = run(
         isolated(kafka, "crash", tmp_path / "crash"), path, ids, tmp_path / "crash.log", crash=True
     )
-    assert clean and sum(v[0] for v in clean.values()) > ARTICLES
+    counts, counted = clean
+    assert counts and sum(v[0] for v in counts.values()) == len(counted) > ARTICLES
     assert crashed == clean

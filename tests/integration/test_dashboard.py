@@ -55,6 +55,7 @@ def dashboard_worker(
     asyncio.run(ensure_topics(settings))
     worker = Worker(settings, tmp_path_factory.mktemp("dash") / "worker.log").start()
     try:
+        worker.wait_complete()  # the page's first answer is then the complete empty table
         yield settings
     finally:
         worker.stop()

@@ -142,3 +142,43 @@ def test_garbage_goes_to_the_dead_letters_and_the_stream_goes_on(
     assert letter["stage"] == "decode"
     assert letter["offset"] is not None and letter["partition"] is not None
     assert orjson.loads(orjson.dumps(good[0]["value"]))["statements"]
+
+
+def test_the_ledger_and_the_tallies_are_on_their_topics(
+    kafka: Settings, first_pass: list[SpeakerSummary], validate_wire: Validate
+) -> None:
+    statements = {r["value"]["statement_id"] for r in read_topic(kafka, "statements")}
+    ledger = read_topic(kafka, kafka.changelog_topic("statement-ledger"))
+    counted: set[str] = set()
+    for record in ledger:
+        validate_wire("article_ledger", record["value"])
+        counted.update(record["value"]["statements"])
+    assert counted == statements
+    tallies = read_topic(kafka, kafka.internal_topic("speaker-tallies"))
+    assert tallies
+    for record in tallies:
+        validate_wire("tally", record["value"])
+        tally = record["value"]
+        # a tally goes to the speaker it is for; an absorb to the speaker it is merged into
+        assert record["key"] == (tally["into"] if tally["op"] == "absorb" else tally["speaker"])
+    for record in read_topic(kafka, kafka.changelog_topic("speakers")):
+        validate_wire("speaker_state", record["value"])
+    config = asyncio.run(topic_config(kafka, kafka.changelog_topic("statement-ledger")))
+    assert set(config["cleanup.policy"].split(",")) == {"compact", "delete"}
+    assert int(config["retention.ms"]) == int(kafka.dedupe_retention * 1000)
+
+
+async def topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.broker)
+    await admin.start()
+    try:
+        (response,) = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic)]
+        )
+    finally:
+        await admin.close()
+    ((_, _, _, _, entries),) = response.resources
+    return {entry[0]: entry[1] for entry in entries}

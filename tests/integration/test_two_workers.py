@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import urllib.request
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from streams.demo import collect, result_offsets
@@ -26,6 +28,7 @@ from tests.integration.conftest import Worker, free_port
 from tests.integration.test_crash import (
     ARTICLES,
     corpus,
+    counted_once,
     replay_in_background,
     wait_for_progress,
 )
@@ -60,8 +63,15 @@ def expected_table(
     return {k: (len(statements[k]), len(articles[k])) for k in statements}
 
 
-def table(states: dict[str, SpeakerState]) -> dict[str, tuple[int, int]]:
+def counts(states: dict[str, SpeakerState]) -> dict[str, tuple[int, int]]:
     return {k: (s.summary.statements, s.summary.articles) for k, s in states.items()}
+
+
+def speakers(worker: Worker) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{worker.settings.web_port}/speakers?limit=1000"
+    with urllib.request.urlopen(url, timeout=15) as response:
+        page: dict[str, Any] = orjson.loads(response.read())
+    return page
 
 
 def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> None:
@@ -84,8 +94,13 @@ def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> Non
         done_at_kill = wait_for_progress(settings, ARTICLES // 4)
         killed = time.monotonic()
         first.stop(signal.SIGKILL)
+        # until the dead worker's session expires its partitions are still assigned to it:
+        # the survivor's answer says which partitions it lacks
+        during = speakers(second)
+        assert during["partial"] is True, during
+        assert during["missing_partitions"] and during["missing_workers"]
         replaying.join()
-        states = asyncio.run(collect(settings, ids, starts, timeout=300))
+        table = asyncio.run(collect(settings, ids, starts, timeout=300))
         print(
             f"killed one of two workers at {done_at_kill}/{ARTICLES}; the table was "
             f"complete {time.monotonic() - killed:.1f}s later"
@@ -94,7 +109,11 @@ def test_the_surviving_worker_takes_over(kafka: Settings, tmp_path: Path) -> Non
         assert second.proc is not None and second.proc.poll() is None
         # exactly what the enrich agent published: every statement counted once, under its
         # speaker, and every article once per speaker quoted in it
-        assert table(states) == expected_table(settings, starts, set(ids))
+        assert counts(table.speakers()) == expected_table(settings, starts, set(ids))
+        assert counted_once(table)
+        after = speakers(second)
+        assert "partial" not in after, after
+        assert sum(item["statements"] for item in after["items"]) == len(table.counted)
     finally:
         first.stop()
         second.stop()

@@ -35,11 +35,15 @@ def test_latency_runs_from_the_article_produce_to_the_counting_table_update() ->
             }
         },
     ]
+
+    def state(*recent: str) -> dict[str, object]:
+        return {"summary": {"recent": [{"statement_id": s} for s in recent]}}
+
     changelog = [
-        {"timestamp": 1_400, "value": {"statement_ids": ["s1"]}},
-        {"timestamp": 2_300, "value": {"statement_ids": ["s1", "s2"]}},
-        {"timestamp": 2_900, "value": {"statement_ids": ["s1", "s2", "s3"]}},
-        {"timestamp": 9_000, "value": {"statement_ids": ["s1", "s2", "s3"]}},  # a re-write
+        {"timestamp": 1_400, "value": state("s1")},
+        {"timestamp": 2_300, "value": state("s2", "s1")},
+        {"timestamp": 2_900, "value": state("s3", "s2", "s1")},
+        {"timestamp": 9_000, "value": state("s3", "s2", "s1")},  # a re-write
     ]
     assert sorted(statement_latencies(raw, enriched, changelog)) == [0.3, 0.4, 0.9]
 

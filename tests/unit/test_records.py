@@ -12,14 +12,18 @@ from streams.codec import dumps, loads
 from streams.errors import InputError, RecordError
 from streams.records import (
     Article,
+    ArticleLedger,
+    Counted,
     DeadLetter,
     EnrichedArticle,
     Entity,
     Speaker,
+    SpeakerMerge,
     SpeakerState,
     SpeakerSummary,
     Stance,
     Statement,
+    Tally,
     utcnow,
 )
 from tests.conftest import SCHEMAS
@@ -65,6 +69,16 @@ def test_schema_files_match_the_models() -> None:
             ),
         ),
         (
+            "tally",
+            Tally(op="add", speaker="person:a-b", partition=1, offset=7, statement=_statement()),
+        ),
+        (
+            "speaker_merge",
+            SpeakerMerge(
+                id="person:b", into="person:a-b", name="A B", type="person", reason="bare-name"
+            ),
+        ),
+        (
             "dead_letter",
             DeadLetter(topic="t", error="bad", stage="decode", payload="\\xff"),
         ),
@@ -82,8 +96,13 @@ def test_speaker_state_validates(validate_wire: Validate) -> None:
     summary = SpeakerSummary(
         id="org:x", name="X", type="org", first_seen=utcnow(), last_seen=utcnow()
     )
-    state = SpeakerState(summary=summary, statement_ids=("s1",), article_ids=("a1",))
+    state = SpeakerState(summary=summary, applied={"0": 12})
     validate_wire("speaker_state", orjson.loads(dumps(state)))
+    ledger = ArticleLedger(
+        statements={"s1": Counted(speaker="org:x", partition=0, offset=12, opened=True)},
+        updated_at=utcnow(),
+    )
+    validate_wire("article_ledger", orjson.loads(dumps(ledger)))
 
 
 @pytest.mark.parametrize(

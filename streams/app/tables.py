@@ -1,0 +1,194 @@
+"""The app's tables: plain string keys, JSON values kept as bytes, changelogs the project
+configures.
+
+- :func:`json_table` builds one (a global table when asked), with the changelog compacted and,
+  given a retention, also deleted after it. Values stay the JSON bytes of their records in
+  memory too (decoded by whoever reads one), not trees of dicts rebuilt at every update.
+- :class:`KeyPartitioned` puts each key's changelog record in the key's partition, for a
+  table written from batches that have no current event to take a partition from.
+- :class:`WatchedGlobalTable` tells a listener which keys another worker's writes changed, so
+  that what is built from the table (the speaker registry's index) follows it key by key.
+- :class:`ScratchRocksDB` keeps a table on disk instead of in memory, rebuilt from its
+  changelog at each start: for a table that grows with statements, not speakers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, cast
+
+import faust
+from faust.stores.rocksdb import Store as RocksDBStore
+
+from streams.app.versions import key_partition
+from streams.kafka.clients import MAX_MESSAGE_BYTES
+from streams.settings import Settings
+
+#: RocksDB kept small: the table's working set is recent articles; the rest stays on disk.
+ROCKSDB_OPTIONS: dict[str, int] = {
+    "block_cache_size": 16 * 1024 * 1024,
+    "block_cache_compressed_size": 0,
+    "write_buffer_size": 8 * 1024 * 1024,
+    "max_write_buffer_number": 2,
+    "target_file_size_base": 16 * 1024 * 1024,
+}
+
+
+class ScratchRocksDB(RocksDBStore):
+    """Faust's RocksDB store, whose files last one run of the worker.
+
+    Each partition's database is deleted the first time this process opens it, so the table
+    always comes back from its changelog, never from files an earlier run left: those may
+    belong to another broker (a fresh one, after ``make clean`` of the broker's data only),
+    and would then claim statements the new broker never counted.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._opened: set[int] = set()
+
+    def partition_path(self, partition: int) -> Path:
+        """One directory per worker (by its web port, which no two running workers of a
+        machine share): workers that share ``STREAMS_DATA_DIR`` never open each other's
+        files (RocksDB locks them; the memory store never cared)."""
+        return Path(self.path) / f"{self.table_name}-{self.app.conf.web_port}-{partition}.db"
+
+    def _open_for_partition(self, partition: int) -> Any:
+        if partition not in self._opened:
+            shutil.rmtree(self.partition_path(partition), ignore_errors=True)
+            self._opened.add(partition)
+        return super()._open_for_partition(partition)
+
+
+class _RocksDBTable(faust.Table[str, Any]):
+    def _new_store_by_url(self, url: Any) -> Any:
+        return ScratchRocksDB(
+            f"rocksdb:{self.name}",
+            self.app,
+            self,
+            table_name=self.name,
+            key_type=self.key_type,
+            key_serializer=self.key_serializer,
+            value_serializer=self.value_serializer,
+            value_type=self.value_type,
+            loop=self.loop,
+            options=self.options,
+        )
+
+
+class KeyPartitioned(faust.Table[str, Any]):
+    """A table whose changelog partition is its key's, as Kafka's default partitioner gives it.
+
+    Written from the enrich agent's batches, which have no current event to take the
+    partition from; the same partition as the key's on a topic keyed the same way.
+    """
+
+    def partition_for_key(self, key: Any) -> int:
+        return key_partition(str(key), self.partitions or self.app.conf.topic_partitions)
+
+
+class WatchedGlobalTable(faust.GlobalTable):
+    """A global table that passes the keys each changelog batch changed to ``on_change``
+    (with their new values, None for a deletion)."""
+
+    on_change: Callable[[Iterable[tuple[str, Any]]], None] | None = None
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        events = list(batch)
+        super().apply_changelog_batch(events)
+        if self.on_change is None:
+            return
+        keys = dict.fromkeys(self._to_key(event.key) for event in events)
+        self.on_change(
+            (key.decode() if isinstance(key, bytes) else key, self.data.get(key)) for key in keys
+        )
+
+
+def json_table(
+    app: faust.App,
+    settings: Settings,
+    name: str,
+    *,
+    help: str,
+    global_: bool = False,
+    retention: float | None = None,
+    on_disk: bool = False,
+    by_key: bool = False,
+    decoded: bool = False,
+) -> faust.Table[str, Any]:
+    """A table keyed by plain strings whose values are the JSON bytes of records
+    (:func:`streams.codec.dumps`), in the store as on the changelog.
+
+    Faust derives a table's serializers from its types (json for plain types). Keys travel
+    as the plain id, like the keys of the topics they come from, and values as they are: so
+    the changelog topic is built here, and the table's own serializer attributes (which
+    `send_changelog` and the store read) are set to match. ``retention`` (seconds): the
+    changelog also deletes what was not written again for that long (and a table ``on_disk``
+    forgets it too). ``by_key``: see :class:`KeyPartitioned`. ``decoded``: the store holds
+    the values as orjson decodes them (plain dicts) instead.
+    """
+    values = "orjson" if decoded else "raw"
+    config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+    if retention is not None:
+        config["retention.ms"] = str(int(retention * 1000))
+        # segments roll often enough for the retention to act
+        config["segment.ms"] = str(int(max(60.0, retention / 4) * 1000))
+    changelog = app.topic(
+        settings.changelog_topic(name),
+        key_type=str,
+        value_type=None,
+        key_serializer="raw",
+        value_serializer=values,
+        partitions=settings.partitions,
+        replicas=settings.replication_factor,
+        compacting=True,
+        deleting=retention is not None,
+        acks=False,
+        internal=True,
+        maxsize=131_072,
+        allow_empty=True,
+        config=config,
+    )
+    options: dict[str, Any] = {
+        "default": None,
+        "partitions": settings.partitions,
+        "key_type": str,
+        "value_type": None,
+        "changelog_topic": changelog,
+        # a global table is written from any stream (the enrich agent's batches have no
+        # current event): its changelog partition comes from the key, not the event
+        "use_partitioner": global_,
+        "help": help,
+    }
+    if global_:
+        table = app.tables.add(
+            WatchedGlobalTable(
+                app,
+                name=name,
+                beacon=app.tables.beacon,
+                standby_buffer_size=1,  # as app.GlobalTable: apply changes as they come
+                is_global=True,
+                **options,
+            )
+        )
+    elif by_key:
+        table = app.tables.add(KeyPartitioned(app, name=name, beacon=app.tables.beacon, **options))
+    elif on_disk:
+        ttl = {"ttl": int(retention)} if retention is not None else {}
+        table = app.tables.add(
+            _RocksDBTable(
+                app,
+                name=name,
+                beacon=app.tables.beacon,
+                options={**ROCKSDB_OPTIONS, **ttl},
+                **options,
+            )
+        )
+    else:
+        table = app.Table(name, **options)
+    table = cast(faust.Table[str, Any], table)
+    table.key_serializer = "raw"
+    table.value_serializer = values
+    return table
