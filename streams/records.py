@@ -102,6 +102,14 @@ class Statement(Record):
     kind: StatementKind
     stances: tuple[Stance, ...] = ()
     url: str | None = Field(None, description="The article's URL, when it has one.")
+    source: str | None = Field(None, description="The article's outlet, when it names one.")
+    title: str | None = Field(None, description="The article's headline, when it has one.")
+    published_at: datetime | None = Field(
+        None, description="When the article was published, when it says."
+    )
+    fetched_at: datetime | None = Field(
+        None, description="When the article was fetched: the statement's time without published_at."
+    )
 
 
 class EnrichedArticle(Record):
