@@ -147,6 +147,11 @@ class RecentStatement(Record):
     content: str
     kind: StatementKind
     url: str | None = None
+    cue: str | None = None
+    source: str | None = Field(None, description="The outlet: the article's source, else its host.")
+    title: str | None = None
+    at: datetime | None = Field(None, description="The article's published_at, else fetched_at.")
+    quotation_id: str | None = None
 
 
 class SpeakerSummary(Record):
@@ -158,6 +163,7 @@ class SpeakerSummary(Record):
     aliases: tuple[str, ...] = ()
     statements: int = 0
     articles: int = 0
+    quotations: int = Field(0, description="Distinct quotations among the statements counted.")
     stances: dict[str, StanceCounts] = Field(default_factory=dict)
     recent: tuple[RecentStatement, ...] = ()
     first_seen: datetime
@@ -277,6 +283,32 @@ class KnownSpeaker(Record):
     )
 
 
+class Quotation(Record):
+    """The same words of one speaker in any article (value of the ``quotations`` table, key
+    ``<speaker id>|<quotation id>``)."""
+
+    quotation_id: str
+    speaker_id: str
+    text: str = Field(description="The longest quote of it counted.")
+    occurrences: int = Field(0, description="Statements counted as this quotation.")
+    articles: int = Field(0, description="Articles with at least one of them.")
+    sources: dict[str, int] = Field(
+        default_factory=dict,
+        description="Outlet (the article's source, else its host) → occurrences; bounded.",
+    )
+    first_seen: datetime
+    last_seen: datetime
+
+
+class Occurrence(Record):
+    """One statement counted as a quotation (in the ``quotation-index`` table, key
+    ``<speaker id>|s|<statement id>``): what its retraction takes back."""
+
+    quotation_id: str
+    article_id: str
+    source: str | None = None
+
+
 class DeadLetter(Record):
     """An input that could not be processed (key on ``deadletter``: the original key)."""
 
@@ -307,6 +339,8 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "article_ledger": ArticleLedger,
     "tally": Tally,
     "speaker_merge": SpeakerMerge,
+    "quotation": Quotation,
+    "occurrence": Occurrence,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }

@@ -20,6 +20,7 @@ from streams.app.aggregate import apply_tally
 from streams.app.deadletter import dead_letter
 from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
+from streams.app.quotations import count, counted
 from streams.app.versions import claim
 from streams.codec import dumps, loads, loads_json
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
@@ -285,7 +286,12 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
                 continue
             current = table.get(key)
             state = SpeakerState.model_validate_json(current) if current is not None else None
-            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit)
+            now = utcnow()
+            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit, at=now)
+            if step.state is not None and step.state.merged_into is None and not step.send:
+                # the statement counted (or uncounted) here: as a quotation of this speaker
+                quoted = count(parts.quotation_index, parts.quotations, key, tally, at=now)
+                step.state = counted(step.state, tally, quoted)
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = dumps(step.state)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from streams.app.quotations import event_time, outlet
 from streams.nlp.speakers import PRONOUNS
 from streams.records import (
     RecentStatement,
@@ -105,6 +106,10 @@ def _add(
             content=statement.content,
             kind=statement.kind,
             url=statement.url,
+            cue=statement.cue,
+            source=outlet(statement.source, statement.url),
+            title=statement.title,
+            at=event_time(statement, at),
         ),
         *summary.recent,
     )[:recent_limit]
@@ -252,6 +257,7 @@ def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> Spe
             "aliases": aliases,
             "statements": mine.statements + theirs.statements,
             "articles": mine.articles + theirs.articles,
+            "quotations": mine.quotations + theirs.quotations,
             "stances": stances,
             "recent": recent[:recent_limit],
             "first_seen": min(mine.first_seen, theirs.first_seen),

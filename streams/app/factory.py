@@ -9,6 +9,8 @@ Data flow::
         ──▶ ledger (table statement-ledger, key: article_id, on disk, retention)
         ──▶ <app>-speaker-tallies (key: speaker_id)
         ──▶ aggregate ──▶ table speakers (key: speaker_id, co-partitioned)
+                      └─▶ tables quotations, quotation-index (key: speaker_id|…, on disk,
+                          in the speaker's partition)
     enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
 
 The ledger knows, per article, which statements are counted and under whom, so a statement
@@ -64,6 +66,8 @@ class StreamsApp:
     tallies: faust.TopicT
     speakers: faust.Table[str, Any]
     ledger: faust.Table[str, Any]
+    quotations: faust.Table[str, Any]
+    quotation_index: faust.Table[str, Any]
     registry_table: faust.Table[str, Any]
     versions: faust.Table[str, Any]
     aliases: faust.Table[str, Any]
@@ -241,6 +245,22 @@ def create_app(settings: Settings) -> StreamsApp:
         on_disk=True,
         help="ArticleLedger per article_id: which statements are counted, under whom.",
     )
+    quotations = json_table(
+        app,
+        settings,
+        "quotations",
+        retention=settings.quotation_retention,
+        on_disk=True,
+        help="Quotation per <speaker_id>|<quotation_id>: the same words, any outlet.",
+    )
+    quotation_index = json_table(
+        app,
+        settings,
+        "quotation-index",
+        retention=settings.quotation_retention,
+        on_disk=True,
+        help="Per speaker: shingle → quotation id, statement → occurrence (see quotations.py).",
+    )
     registry = json_table(
         app,
         settings,
@@ -274,6 +294,8 @@ def create_app(settings: Settings) -> StreamsApp:
         tallies=topic(INTERNAL_TOPIC_NAMES[1], internal=True),
         speakers=speakers,
         ledger=ledger,
+        quotations=quotations,
+        quotation_index=quotation_index,
         registry_table=registry,
         versions=versions,
         aliases=aliases,

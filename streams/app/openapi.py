@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from streams.app.quotation_page import QUOTATION_SORT_KEYS
 from streams.records import Article, RecentStatement, StanceCounts, Statement
 
 
@@ -95,6 +96,7 @@ def openapi() -> dict[str, Any]:
         "aliases": {"type": "array", "items": {"type": "string"}},
         "statements": {"type": "integer"},
         "articles": {"type": "integer"},
+        "quotations": {"type": "integer", "description": "Distinct quotations."},
         "first_seen": {"type": "string", "format": "date-time"},
         "last_seen": {"type": "string", "format": "date-time"},
         "schema_version": {"type": "integer"},
@@ -160,6 +162,52 @@ def openapi() -> dict[str, Any]:
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                 },
             },
+            "QuotationItem": {
+                "type": "object",
+                "required": [
+                    "quotation_id",
+                    "speaker_id",
+                    "text",
+                    "occurrences",
+                    "articles",
+                    "sources",
+                    "first_seen",
+                    "last_seen",
+                ],
+                "properties": {
+                    "quotation_id": {"type": "string"},
+                    "speaker_id": {"type": "string"},
+                    "text": {"type": "string", "description": "The longest quote counted."},
+                    "occurrences": {"type": "integer"},
+                    "articles": {"type": "integer"},
+                    "sources": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Outlets (the article's source, else its host), "
+                        "most occurrences first.",
+                    },
+                    "first_seen": {"type": "string", "format": "date-time"},
+                    "last_seen": {"type": "string", "format": "date-time"},
+                },
+            },
+            "QuotationPage": {
+                "type": "object",
+                "required": ["speaker_id", "total", "offset", "limit", "sort", "order", "items"],
+                "properties": {
+                    "speaker_id": {"type": "string"},
+                    "total": {"type": "integer"},
+                    "offset": {"type": "integer"},
+                    "limit": {"type": "integer"},
+                    "sort": {"type": "string"},
+                    "order": {"type": "string"},
+                    "items": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/QuotationItem"},
+                    },
+                    "partial": {"type": "boolean"},
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
             "Moved": {
                 "type": "object",
                 "required": ["status", "merged_into"],
@@ -219,6 +267,39 @@ def openapi() -> dict[str, Any]:
                             ),
                             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         },
+                    },
+                }
+            },
+            "/quotations": {
+                "get": {
+                    "summary": "One speaker's quotations: the same words in any outlet.",
+                    "parameters": [
+                        {
+                            "name": "speaker",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": list(QUOTATION_SORT_KEYS),
+                                "default": "occurrences",
+                            },
+                        },
+                        {
+                            "name": "order",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["asc", "desc"]},
+                        },
+                        *_QUERY[2:4],
+                    ],
+                    "responses": {
+                        "200": _json("A page of quotations.", "QuotationPage"),
+                        "400": _problem("No speaker, or a bad sort, order, limit or offset."),
+                        "503": _problem("The speaker's partition has no worker now."),
                     },
                 }
             },

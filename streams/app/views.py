@@ -8,6 +8,9 @@
 ``GET /speakers/{id}``      one speaker: summary, stance per target, recent statements; routed
                             to the worker that owns the speaker's table partition; 308 for a
                             merged id, 503 while its partition cannot answer
+``GET /quotations``         one speaker's quotations (``speaker``, required): the same words in
+                            any outlet, with occurrences, articles and outlets; paged and
+                            sorted like ``/speakers``; routed to the speaker's partition owner
 ``GET /statements/stream``  Server-Sent Events of new statements (``speaker`` filter), resumable
                             with ``Last-Event-ID`` (:mod:`streams.app.events`)
 ``POST /articles``          push ingestion: off unless ``STREAMS_PUSH_TOKEN`` is set
@@ -41,8 +44,11 @@ from streams.app import guard
 from streams.app.events import Streams, statement_stream
 from streams.app.openapi import openapi
 from streams.app.push import push_article
+from streams.app.quotation_page import BadQuery
+from streams.app.quotation_page import page as quotation_page
 from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
+from streams.app.tables import prefixed
 from streams.app.versions import key_partition
 from streams.kafka.lag import group_lag
 from streams.records import SpeakerMerge, SpeakerState
@@ -398,6 +404,39 @@ def register_views(parts: StreamsApp) -> None:
             log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
             return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
 
+    async def local_quotations(self: Any, request: web.Request) -> web.Response:
+        speaker_id = request.query["speaker"]
+        partition = partition_of(parts, speaker_id)
+        actives = _actives(parts)
+        if actives is not None and partition not in actives:
+            return _unavailable(partition, "no worker holds it yet")
+        entries = prefixed(parts.quotations, f"{speaker_id}|", partition)
+        try:
+            answer = quotation_page((v for _, v in entries), request.query)
+        except BadQuery as exc:
+            return _problem(400, str(exc))
+        answer = {"speaker_id": speaker_id, **answer}
+        if partition in recovering(parts):
+            answer["partial"] = True
+            answer["missing_partitions"] = [partition]
+        return _json(answer)
+
+    routed_quotations: Any = app.table_route(table=parts.speakers, query_param="speaker")(
+        local_quotations  # type: ignore[arg-type]
+    )
+
+    async def quotations(self: Any, request: web.Request) -> web.Response:
+        """A speaker's quotations, from the worker that owns the speaker's partition."""
+        speaker_id = request.query.get("speaker", "")
+        if not speaker_id:
+            return _problem(400, "speaker is required: /quotations?speaker=<speaker id>")
+        try:
+            return cast(web.Response, await routed_quotations(self, request))
+        # TypeError: Faust's router before the group's first assignment has no metadata
+        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
+            log.warning("no worker answered for /quotations?speaker=%s: %r", speaker_id, exc)
+            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
+
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)
 
@@ -440,6 +479,7 @@ def register_views(parts: StreamsApp) -> None:
     view("/speakers", "speakers", get=list_speakers)
     view("/speakers/", "speakers_slash", get=list_speakers)
     view("/speakers/{speaker_id}", "speaker", get=speaker)
+    view("/quotations", "quotations", get=quotations)
     view("/statements/stream", "statement_stream", get=stream)
     view("/articles", "articles", post=push)
     view("/health", "health", get=health)

@@ -30,6 +30,7 @@ _ELLIPSIS = re.compile(r"\[\s*(?:\.\s*){2,}\]|\(\s*(?:\.\s*){2,}\)|(?:\.\s*){3,}
 # apostrophes inside a word join it ("don't" is one word), whatever their style
 _APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
 _WORD = re.compile(r"\w+")
+_QUOTED = re.compile(r"[\"“”„«»]([^\"“”„«»]+)[\"“”„«»]")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,16 @@ def quote(text: str) -> Quote:
     if not keys and runs:
         keys.append("w" + digest(*(" ".join(words) for words in runs)))
     return Quote(runs, tuple(keys))
+
+
+def quoted(content: str, kind: str) -> str:
+    """The words of a statement that are the speaker's own: a mixed statement's parts in
+    quotation marks (a gap between two), all of a direct or indirect one."""
+    if kind == "mixed":
+        parts = [part.strip() for part in _QUOTED.findall(content) if part.strip()]
+        if parts:
+            return " … ".join(parts)
+    return content
 
 
 def quotation_id(speaker_id: str, q: Quote) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from streams.nlp.quotation import RUN, identify, quote, segments
+from streams.nlp.quotation import RUN, identify, quote, quoted, segments
 
 FULL = "We will rebuild every bridge on the river before the first snow falls this winter."
 
@@ -87,3 +87,22 @@ def test_a_partial_quote_seen_first_grows_with_the_full_one() -> None:
 def test_ids_are_stable_across_runs() -> None:
     assert Index().see(FULL) == Index().see(FULL)
     assert len(quote(FULL).keys) == len(segments(FULL)[0]) - RUN + 1
+
+
+@pytest.mark.parametrize(
+    ("content", "kind", "words"),
+    [
+        (
+            'the town would rebuild "every bridge on the river" soon',
+            "mixed",
+            "every bridge on the river",
+        ),
+        ("he said “not now” and “not here”", "mixed", "not now … not here"),
+        ("the town would rebuild every bridge", "indirect", "the town would rebuild every bridge"),
+        ("We will rebuild", "direct", "We will rebuild"),
+    ],
+)
+def test_a_mixed_statement_is_quoted_by_its_words_in_quotation_marks(
+    content: str, kind: str, words: str
+) -> None:
+    assert quoted(content, kind) == words
