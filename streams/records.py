@@ -307,6 +307,16 @@ class Occurrence(Record):
     quotation_id: str
     article_id: str
     source: str | None = None
+    at: datetime | None = Field(None, description="The statement's time (its timeline buckets).")
+
+
+class Bucket(Record):
+    """One speaker's statements in one hour or day (value of the windowed ``timeline-hour``
+    and ``timeline-day`` tables, key ``[speaker id, [start, end]]``)."""
+
+    statements: int = 0
+    quotations: int = Field(0, description="Distinct quotations among them.")
+    stances: dict[str, StanceCounts] = Field(default_factory=dict)
 
 
 class DeadLetter(Record):
@@ -341,6 +351,7 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "speaker_merge": SpeakerMerge,
     "quotation": Quotation,
     "occurrence": Occurrence,
+    "bucket": Bucket,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }

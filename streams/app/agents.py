@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from faust.exceptions import NotReady
 
+from streams.app import timeline
 from streams.app.aggregate import apply_tally
 from streams.app.deadletter import dead_letter
 from streams.app.ledger import record
@@ -291,6 +292,7 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             if step.state is not None and step.state.merged_into is None and not step.send:
                 # the statement counted (or uncounted) here: as a quotation of this speaker
                 quoted = count(parts.quotation_index, parts.quotations, key, tally, at=now)
+                timeline.record(parts.timeline, parts.quotation_index, key, quoted)
                 step.state = counted(step.state, tally, quoted)
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set

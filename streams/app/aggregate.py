@@ -118,7 +118,7 @@ def _add(
             "aliases": aliases,
             "statements": summary.statements + 1,
             "articles": summary.articles + tally.article,
-            "stances": _count_stances(summary.stances, statement.stances, 1),
+            "stances": count_stances(summary.stances, statement.stances, 1),
             "recent": recent,
             "last_seen": max(summary.last_seen, at),
         }
@@ -130,15 +130,16 @@ def _retract(summary: SpeakerSummary, tally: Tally) -> SpeakerSummary:
         update={
             "statements": max(0, summary.statements - 1),
             "articles": max(0, summary.articles + tally.article),
-            "stances": _count_stances(summary.stances, tally.stances, -1),
+            "stances": count_stances(summary.stances, tally.stances, -1),
             "recent": tuple(r for r in summary.recent if r.statement_id != tally.statement_id),
         }
     )
 
 
-def _count_stances(
+def count_stances(
     stances: dict[str, StanceCounts], found: tuple[Stance, ...], step: int
 ) -> dict[str, StanceCounts]:
+    """``stances`` with each of ``found`` counted ``step`` (1 or -1) times; bounded."""
     out = dict(stances)
     for stance in found:
         counts = out.get(stance.target)

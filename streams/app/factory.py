@@ -11,6 +11,7 @@ Data flow::
         ──▶ aggregate ──▶ table speakers (key: speaker_id, co-partitioned)
                       └─▶ tables quotations, quotation-index (key: speaker_id|…, on disk,
                           in the speaker's partition)
+                      └─▶ windowed tables timeline-hour, timeline-day (key: [speaker_id, window])
     enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
 
 The ledger knows, per article, which statements are counted and under whom, so a statement
@@ -42,6 +43,7 @@ from streams.app.agents import (
 from streams.app.metrics import Metrics
 from streams.app.runner import EnrichRunner
 from streams.app.tables import WatchedGlobalTable, json_table
+from streams.app.timeline import windowed_tables
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
@@ -68,6 +70,7 @@ class StreamsApp:
     ledger: faust.Table[str, Any]
     quotations: faust.Table[str, Any]
     quotation_index: faust.Table[str, Any]
+    timeline: dict[str, Any]
     registry_table: faust.Table[str, Any]
     versions: faust.Table[str, Any]
     aliases: faust.Table[str, Any]
@@ -296,6 +299,7 @@ def create_app(settings: Settings) -> StreamsApp:
         ledger=ledger,
         quotations=quotations,
         quotation_index=quotation_index,
+        timeline=windowed_tables(app, settings),
         registry_table=registry,
         versions=versions,
         aliases=aliases,

@@ -208,6 +208,35 @@ def openapi() -> dict[str, Any]:
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                 },
             },
+            "Timeline": {
+                "type": "object",
+                "required": ["speaker_id", "bucket", "items"],
+                "properties": {
+                    "speaker_id": {"type": "string"},
+                    "bucket": {"type": "string", "enum": ["hour", "day"]},
+                    "items": {
+                        "type": "array",
+                        "description": "Non-empty buckets of the last 30 days, oldest first.",
+                        "items": {
+                            "type": "object",
+                            "required": ["start", "statements", "quotations", "stances"],
+                            "properties": {
+                                "start": {"type": "string", "format": "date-time"},
+                                "statements": {"type": "integer"},
+                                "quotations": {"type": "integer"},
+                                "stances": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "$ref": "#/components/schemas/StanceCounts"
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "partial": {"type": "boolean"},
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
             "Moved": {
                 "type": "object",
                 "required": ["status", "merged_into"],
@@ -267,6 +296,34 @@ def openapi() -> dict[str, Any]:
                             ),
                             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         },
+                    },
+                }
+            },
+            "/speakers/{speaker_id}/timeline": {
+                "get": {
+                    "summary": "A speaker's statements, quotations and stances per hour or "
+                    "day, by the articles' time (published, else fetched).",
+                    "parameters": [
+                        {
+                            "name": "speaker_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "bucket",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["hour", "day"],
+                                "default": "hour",
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("The speaker's buckets.", "Timeline"),
+                        "400": _problem("A bucket other than hour or day."),
+                        "503": _problem("The speaker's partition has no worker now."),
                     },
                 }
             },

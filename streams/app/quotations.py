@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from streams.codec import dumps
 from streams.nlp.quotation import identify, quoted
-from streams.records import Occurrence, Quotation, SpeakerState, Statement, Tally
+from streams.records import Occurrence, Quotation, SpeakerState, Stance, Statement, Tally
 
 #: Outlets counted per quotation; past it a new outlet is not listed (its occurrences are).
 MAX_SOURCES = 100
@@ -36,10 +36,14 @@ Store = MutableMapping[str, bytes]
 @dataclass(frozen=True)
 class Counted:
     """What one tally did to the speaker's quotations: the statement's quotation (None when
-    there is none) and the change in the speaker's distinct quotations."""
+    there is none), the change in the speaker's distinct quotations, and, when the tally
+    counted (``sign`` 1) or uncounted (-1) a statement, the statement's time and stances."""
 
     quotation_id: str | None
     delta: int = 0
+    sign: int = 0
+    at: datetime | None = None
+    stances: tuple[Stance, ...] = ()
 
 
 def outlet(source: str | None, url: str | None) -> str | None:
@@ -67,7 +71,7 @@ def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: da
     if tally.op == "add" and tally.statement is not None:
         return _add(index, quotations, speaker, tally.statement, at)
     if tally.op == "retract" and tally.statement_id is not None:
-        return _retract(index, quotations, speaker, tally.statement_id)
+        return _retract(index, quotations, speaker, tally.statement_id, tally.stances)
     return Counted(None)
 
 
@@ -107,7 +111,7 @@ def _add(
         sources[by] = sources.get(by, 0) + 1
     else:
         by = None  # not listed: nothing to take back on a retraction
-    in_article = _bump(index, f"{speaker}|a|{qid}|{statement.article_id}", 1)
+    in_article = bump(index, f"{speaker}|a|{qid}|{statement.article_id}", 1)
     text = words if len(words) > len(quotation.text) else quotation.text
     quotations[key] = dumps(
         quotation.model_copy(
@@ -121,11 +125,15 @@ def _add(
             }
         )
     )
-    index[mark] = dumps(Occurrence(quotation_id=qid, article_id=statement.article_id, source=by))
-    return Counted(qid, 1 if quotation.occurrences == 0 else 0)
+    index[mark] = dumps(
+        Occurrence(quotation_id=qid, article_id=statement.article_id, source=by, at=when)
+    )
+    return Counted(qid, 1 if quotation.occurrences == 0 else 0, 1, when, statement.stances)
 
 
-def _retract(index: Store, quotations: Store, speaker: str, statement_id: str) -> Counted:
+def _retract(
+    index: Store, quotations: Store, speaker: str, statement_id: str, stances: tuple[Stance, ...]
+) -> Counted:
     mark = f"{speaker}|s|{statement_id}"
     had = index.get(mark)
     if had is None:
@@ -133,15 +141,16 @@ def _retract(index: Store, quotations: Store, speaker: str, statement_id: str) -
     del index[mark]
     occurrence = Occurrence.model_validate_json(had)
     qid = occurrence.quotation_id
-    in_article = _bump(index, f"{speaker}|a|{qid}|{occurrence.article_id}", -1)
+    in_article = bump(index, f"{speaker}|a|{qid}|{occurrence.article_id}", -1)
     key = quotation_key(speaker, qid)
     value = quotations.get(key)
+    gone = Counted(qid, 0, -1, occurrence.at, stances)
     if value is None:
-        return Counted(qid)
+        return gone
     quotation = Quotation.model_validate_json(value)
     if quotation.occurrences <= 1:
         del quotations[key]
-        return Counted(qid, -1)
+        return Counted(qid, -1, -1, occurrence.at, stances)
     sources = dict(quotation.sources)
     if occurrence.source is not None and occurrence.source in sources:
         sources[occurrence.source] -= 1
@@ -156,10 +165,11 @@ def _retract(index: Store, quotations: Store, speaker: str, statement_id: str) -
             }
         )
     )
-    return Counted(qid)
+    return gone
 
 
-def _bump(index: Store, key: str, step: int) -> int:
+def bump(index: Store, key: str, step: int) -> int:
+    """Add ``step`` to the count at ``key`` (absent: 0; 0 is deleted); the new count."""
     value = index.get(key)
     n = max(0, (int(value) if value is not None else 0) + step)
     if n:

@@ -8,6 +8,9 @@
 ``GET /speakers/{id}``      one speaker: summary, stance per target, recent statements; routed
                             to the worker that owns the speaker's table partition; 308 for a
                             merged id, 503 while its partition cannot answer
+``GET /speakers/{id}/...``  ``/timeline``: the speaker's ``hour`` or ``day`` buckets
+                            (``bucket``): statements, quotations, stances, by the articles'
+                            time (:mod:`streams.app.timeline`); routed like the speaker
 ``GET /quotations``         one speaker's quotations (``speaker``, required): the same words in
                             any outlet, with occurrences, articles and outlets; paged and
                             sorted like ``/speakers``; routed to the speaker's partition owner
@@ -49,9 +52,10 @@ from streams.app.quotation_page import page as quotation_page
 from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
 from streams.app.tables import prefixed
+from streams.app.timeline import BUCKETS, buckets
 from streams.app.versions import key_partition
 from streams.kafka.lag import group_lag
-from streams.records import SpeakerMerge, SpeakerState
+from streams.records import SpeakerMerge, SpeakerState, utcnow
 
 if TYPE_CHECKING:
     import faust
@@ -437,6 +441,34 @@ def register_views(parts: StreamsApp) -> None:
             log.warning("no worker answered for /quotations?speaker=%s: %r", speaker_id, exc)
             return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
 
+    async def local_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        name = request.query.get("bucket", "hour")
+        if name not in BUCKETS:
+            return _problem(400, f"bucket must be one of {', '.join(BUCKETS)}")
+        partition = partition_of(parts, speaker_id)
+        actives = _actives(parts)
+        if actives is not None and partition not in actives:
+            return _unavailable(partition, "no worker holds it yet")
+        items = list(buckets(parts.timeline, speaker_id, name, now=utcnow()))
+        answer: dict[str, Any] = {"speaker_id": speaker_id, "bucket": name, "items": items}
+        if partition in recovering(parts):
+            answer["partial"] = True
+            answer["missing_partitions"] = [partition]
+        return _json(answer)
+
+    routed_timeline: Any = app.table_route(table=parts.speakers, match_info="speaker_id")(
+        local_timeline  # type: ignore[arg-type]
+    )
+
+    async def speaker_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        """A speaker's hour or day buckets, from the worker that owns its partition."""
+        try:
+            return cast(web.Response, await routed_timeline(self, request, speaker_id=speaker_id))
+        # TypeError: Faust's router before the group's first assignment has no metadata
+        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
+            log.warning("no worker answered for /speakers/%s/timeline: %r", speaker_id, exc)
+            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
+
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)
 
@@ -480,6 +512,7 @@ def register_views(parts: StreamsApp) -> None:
     view("/speakers/", "speakers_slash", get=list_speakers)
     view("/speakers/{speaker_id}", "speaker", get=speaker)
     view("/quotations", "quotations", get=quotations)
+    view("/speakers/{speaker_id}/timeline", "speaker_timeline", get=speaker_timeline)
     view("/statements/stream", "statement_stream", get=stream)
     view("/articles", "articles", post=push)
     view("/health", "health", get=health)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -23,8 +23,10 @@ pytestmark = pytest.mark.integration
 
 SPEAKER = "person:marta-kowalczyk"
 QUOTE = "We will rebuild every bridge on the river before the first snow falls this winter"
-DAY1 = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
-DAY2 = datetime(2026, 3, 3, 17, 40, tzinfo=UTC)
+# recent days: the timeline keeps 30 days back from the latest bucket of the partition
+_TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+DAY1 = _TODAY - timedelta(days=2, hours=-9, minutes=-15)
+DAY2 = _TODAY - timedelta(days=1, hours=-17, minutes=-40)
 ARTICLES = [
     Article(
         article_id="quotations-wire",
@@ -100,15 +102,15 @@ def test_three_outlets_carrying_one_quote_give_one_quotation(
     assert (quotation["occurrences"], quotation["articles"]) == (3, 3)
     assert sorted(quotation["sources"]) == ["Northern Wire", "Radio Lake", "valley-gazette.example"]
     assert quotation["text"].startswith("We will rebuild every bridge on the river")
-    assert quotation["first_seen"].startswith("2026-03-02")
-    assert quotation["last_seen"].startswith("2026-03-03")
+    assert quotation["first_seen"].startswith(DAY1.date().isoformat())
+    assert quotation["last_seen"].startswith(DAY2.date().isoformat())
     status, body, _ = get(kafka, f"/speakers/{SPEAKER}")
     speaker = orjson.loads(body)
     assert status == 200 and speaker["quotations"] == quoted["total"] >= 1
     recent = {r["article_id"]: r for r in speaker["recent"]}
     radio = recent["quotations-radio"]
     assert (radio["source"], radio["title"]) == ("Radio Lake", "Flood repairs to begin")
-    assert radio["at"].startswith("2026-03-03")
+    assert radio["at"].startswith(DAY2.date().isoformat())
     bridge = [r for r in speaker["recent"] if "bridge" in r["content"]]
     assert {r["quotation_id"] for r in bridge} == {quotation["quotation_id"]}
 
@@ -121,3 +123,21 @@ def test_quotations_page_and_refuse_bad_queries(kafka: Settings, quoted: dict[st
     for bad in ("", f"speaker={SPEAKER}&sort=shoe", f"speaker={SPEAKER}&limit=-1"):
         status, body, _ = get(kafka, f"/quotations?{bad}")
         assert status == 400 and orjson.loads(body)["error"], bad
+
+
+def test_articles_of_two_days_give_two_day_buckets(kafka: Settings, quoted: dict[str, Any]) -> None:
+    status, body, _ = get(kafka, f"/speakers/{SPEAKER}/timeline?bucket=day")
+    timeline = orjson.loads(body)
+    assert status == 200 and (timeline["speaker_id"], timeline["bucket"]) == (SPEAKER, "day")
+    days = timeline["items"]
+    assert [d["start"][:10] for d in days] == [DAY1.date().isoformat(), DAY2.date().isoformat()]
+    # day 1: the wire's and the gazette's quote (one quotation); day 2: the radio's
+    assert days[0]["statements"] >= 2 and days[0]["quotations"] >= 1
+    assert days[1]["statements"] >= 1
+    hours = orjson.loads(get(kafka, f"/speakers/{SPEAKER}/timeline")[1])
+    assert hours["bucket"] == "hour"
+    assert [h["start"][:13] for h in hours["items"]] == [
+        DAY1.isoformat()[:13],
+        DAY2.isoformat()[:13],
+    ]
+    assert get(kafka, f"/speakers/{SPEAKER}/timeline?bucket=week")[0] == 400
