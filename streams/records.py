@@ -304,7 +304,7 @@ class Occurrence(Record):
     """One statement counted as a quotation (in the ``quotation-index`` table, key
     ``<speaker id>|s|<statement id>``): what its retraction takes back."""
 
-    quotation_id: str
+    quotation_id: str | None = Field(description="None: a paraphrase, no quotation.")
     article_id: str
     source: str | None = None
     at: datetime | None = Field(None, description="The statement's time (its timeline buckets).")

@@ -80,18 +80,21 @@ def _add(
 ) -> Counted:
     mark = f"{speaker}|s|{statement.statement_id}"
     had = index.get(mark)
-    if had is not None:
+    if had is not None:  # counted already
         return Counted(Occurrence.model_validate_json(had).quotation_id)
 
     def lookup(shingle: str) -> str | None:
         found = index.get(f"{speaker}|k|{shingle}")
         return found.decode() if found is not None else None
 
+    when = event_time(statement, at)
     words = quoted(statement.content, statement.kind)
+    if words is None:  # a paraphrase: counted in time, not as a quotation
+        index[mark] = dumps(Occurrence(quotation_id=None, article_id=statement.article_id, at=when))
+        return Counted(None, 0, 1, when, statement.stances)
     qid, new = identify(speaker, words, lookup)
     for shingle in new:
         index[f"{speaker}|k|{shingle}"] = qid.encode()
-    when = event_time(statement, at)
     key = quotation_key(speaker, qid)
     value = quotations.get(key)
     quotation = (
@@ -141,6 +144,8 @@ def _retract(
     del index[mark]
     occurrence = Occurrence.model_validate_json(had)
     qid = occurrence.quotation_id
+    if qid is None:
+        return Counted(None, 0, -1, occurrence.at, stances)
     in_article = bump(index, f"{speaker}|a|{qid}|{occurrence.article_id}", -1)
     key = quotation_key(speaker, qid)
     value = quotations.get(key)

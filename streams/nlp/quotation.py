@@ -30,7 +30,9 @@ _ELLIPSIS = re.compile(r"\[\s*(?:\.\s*){2,}\]|\(\s*(?:\.\s*){2,}\)|(?:\.\s*){3,}
 # apostrophes inside a word join it ("don't" is one word), whatever their style
 _APOSTROPHE = re.compile(r"(?<=\w)['’ʼ`´](?=\w)")
 _WORD = re.compile(r"\w+")
-_QUOTED = re.compile(r"[\"“”„«»]([^\"“”„«»]+)[\"“”„«»]")
+# a quoted part: from an opening mark to its closing one, or to the end (a statement's span
+# often stops before the closing mark)
+_QUOTED = re.compile(r"[\"“„«]([^\"“”„«»]+)(?:[\"”»]|$)")
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,17 @@ def quote(text: str) -> Quote:
     return Quote(runs, tuple(keys))
 
 
-def quoted(content: str, kind: str) -> str:
-    """The words of a statement that are the speaker's own: a mixed statement's parts in
-    quotation marks (a gap between two), all of a direct or indirect one."""
+def quoted(content: str, kind: str) -> str | None:
+    """The words of a statement that are the speaker's own, as quoted: all of a direct
+    quote, a mixed one's parts in quotation marks (a gap between two); None for a
+    paraphrase (an indirect statement, a mixed one without marks), which is no quotation."""
+    if kind == "direct":
+        return content
     if kind == "mixed":
         parts = [part.strip() for part in _QUOTED.findall(content) if part.strip()]
         if parts:
             return " … ".join(parts)
-    return content
+    return None
 
 
 def quotation_id(speaker_id: str, q: Quote) -> str:

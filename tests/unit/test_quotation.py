@@ -98,11 +98,13 @@ def test_ids_are_stable_across_runs() -> None:
             "every bridge on the river",
         ),
         ("he said “not now” and “not here”", "mixed", "not now … not here"),
-        ("the town would rebuild every bridge", "indirect", "the town would rebuild every bridge"),
+        ("such talks could not be “taken under duress", "mixed", "taken under duress"),
+        ("the town would rebuild every bridge", "indirect", None),
+        ("the town would rebuild every bridge", "mixed", None),
         ("We will rebuild", "direct", "We will rebuild"),
     ],
 )
 def test_a_mixed_statement_is_quoted_by_its_words_in_quotation_marks(
-    content: str, kind: str, words: str
+    content: str, kind: str, words: str | None
 ) -> None:
     assert quoted(content, kind) == words

@@ -120,3 +120,16 @@ def test_outlet_is_the_source_else_the_host() -> None:
     assert outlet(" Wire ", "https://x.example/") == "Wire"
     assert outlet(None, "https://www.x.example/a") == "x.example"
     assert outlet(None, None) is None
+
+
+def test_a_paraphrase_is_no_quotation_but_counts_in_time() -> None:
+    tables = Tables()
+    said = _statement("p1", "Wire", None, "the town would rebuild every bridge on the river")
+    said = said.model_copy(update={"kind": "indirect"})
+    added = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+                  statement=said), at=T0)  # fmt: skip
+    assert (added.quotation_id, added.delta, added.sign, added.at) == (None, 0, 1, T0)
+    assert tables.quotations == {}
+    retract = Tally(op="retract", speaker=SPEAKER, statement_id="s-p1")
+    taken = count(tables.index, tables.quotations, SPEAKER, retract, at=T0)
+    assert (taken.quotation_id, taken.sign, taken.at) == (None, -1, T0)
