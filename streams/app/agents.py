@@ -291,9 +291,11 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             step = apply_tally(state, key, tally, recent_limit=settings.recent_limit, at=now)
             if step.state is not None and step.state.merged_into is None and not step.send:
                 # the statement counted (or uncounted) here: as a quotation of this speaker
+                began = time.perf_counter()
                 quoted = count(parts.quotation_index, parts.quotations, key, tally, at=now)
                 timeline.record(parts.timeline, parts.quotation_index, key, quoted)
                 step.state = counted(step.state, tally, quoted)
+                parts.metrics.quotation_seconds += time.perf_counter() - began
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = dumps(step.state)
