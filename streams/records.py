@@ -16,8 +16,8 @@ SCHEMA_VERSION = 1
 
 #: Longest value of each of an article's short fields (characters). The text's limit is a
 #: setting (``STREAMS_MAX_ARTICLE_CHARS``), checked by :func:`streams.limits.check_article`.
-#: The URL is copied into every statement of the article, so its bound also bounds what an
-#: article's outputs can grow to.
+#: The URL, source and title are copied into every statement of the article, so their bounds
+#: also bound what an article's outputs can grow to.
 MAX_ARTICLE_ID_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_SOURCE_CHARS = 256
