@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from streams.app.quotation_page import QUOTATION_SORT_KEYS
+from streams.app.paging import QUOTATION_SORT_KEYS
 from streams.records import Article, RecentStatement, StanceCounts, Statement
 
 
@@ -62,6 +62,23 @@ _QUERY = [
         "schema": {"type": "string"},
     },
 ]
+
+
+def _page(item: str, extra: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A page of ``item`` schemas as the paged lists answer it, with ``extra`` properties."""
+    return {
+        "type": "object",
+        "required": [*(required or []), "total", "offset", "limit", "sort", "order", "items"],
+        "properties": {
+            "total": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "sort": {"type": "string"},
+            "order": {"type": "string"},
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            **extra,
+        },
+    }
 
 
 @cache
@@ -119,19 +136,9 @@ def openapi() -> dict[str, Any]:
                     },
                 },
             },
-            "SpeakerPage": {
-                "type": "object",
-                "required": ["total", "offset", "limit", "sort", "order", "items"],
-                "properties": {
-                    "total": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                    "limit": {"type": "integer"},
-                    "sort": {"type": "string"},
-                    "order": {"type": "string"},
-                    "items": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/SpeakerListItem"},
-                    },
+            "SpeakerPage": _page(
+                "SpeakerListItem",
+                {
                     "partial": {
                         "type": "boolean",
                         "description": "Some table partitions are missing from the answer: no "
@@ -141,7 +148,7 @@ def openapi() -> dict[str, Any]:
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                     "missing_workers": {"type": "array", "items": {"type": "string"}},
                 },
-            },
+            ),
             "SpeakerDetail": {
                 "type": "object",
                 "properties": {
@@ -190,24 +197,15 @@ def openapi() -> dict[str, Any]:
                     "last_seen": {"type": "string", "format": "date-time"},
                 },
             },
-            "QuotationPage": {
-                "type": "object",
-                "required": ["speaker_id", "total", "offset", "limit", "sort", "order", "items"],
-                "properties": {
+            "QuotationPage": _page(
+                "QuotationItem",
+                {
                     "speaker_id": {"type": "string"},
-                    "total": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                    "limit": {"type": "integer"},
-                    "sort": {"type": "string"},
-                    "order": {"type": "string"},
-                    "items": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/QuotationItem"},
-                    },
                     "partial": {"type": "boolean"},
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                 },
-            },
+                ["speaker_id"],
+            ),
             "Timeline": {
                 "type": "object",
                 "required": ["speaker_id", "bucket", "items"],

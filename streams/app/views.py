@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
@@ -46,9 +47,8 @@ from faust.web.exceptions import ServiceUnavailable
 from streams.app import guard
 from streams.app.events import Streams, statement_stream
 from streams.app.openapi import openapi
+from streams.app.paging import BadQuery, paging, quotation_page
 from streams.app.push import push_article
-from streams.app.quotation_page import BadQuery
-from streams.app.quotation_page import page as quotation_page
 from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
 from streams.app.tables import prefixed
@@ -65,11 +65,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SORT_KEYS = ("statements", "articles", "name", "last_seen", "first_seen")
-MAX_LIMIT = 1000
 TOP_TARGETS = 5
-#: ``offset`` beyond this is refused (a page that far is empty anyway, and the number must
-#: fit the JSON answer)
-MAX_OFFSET = 1 << 31
 
 
 # --- the aggregate --------------------------------------------------------------------------
@@ -177,19 +173,10 @@ def local_summaries(parts: StreamsApp) -> dict[str, Any]:
 
 
 def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
-    sort = query.get("sort", "statements")
-    if sort not in SORT_KEYS:
-        raise web.HTTPBadRequest(reason=f"sort must be one of {', '.join(SORT_KEYS)}")
-    order = query.get("order", "asc" if sort == "name" else "desc")
-    if order not in ("asc", "desc"):
-        raise web.HTTPBadRequest(reason="order must be asc or desc")
     try:
-        limit = int(query.get("limit", 50))
-        offset = int(query.get("offset", 0))
-    except ValueError as exc:
-        raise web.HTTPBadRequest(reason="limit and offset must be integers") from exc
-    if not (0 <= limit <= MAX_LIMIT and 0 <= offset <= MAX_OFFSET):
-        raise web.HTTPBadRequest(reason=f"limit must be 0..{MAX_LIMIT}, offset 0..{MAX_OFFSET}")
+        p = paging(query, SORT_KEYS, ascending=("name",))
+    except BadQuery as exc:
+        raise web.HTTPBadRequest(reason=str(exc)) from exc
     wanted_type = query.get("type")
     needle = (query.get("q") or "").casefold()
     if wanted_type:
@@ -202,15 +189,8 @@ def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
         ]
     # ties broken by name, then id, so pages are stable
     items.sort(key=lambda s: (s["name"], s["id"]))
-    items.sort(key=lambda s: s[sort], reverse=order == "desc")
-    return {
-        "total": len(items),
-        "offset": offset,
-        "limit": limit,
-        "sort": sort,
-        "order": order,
-        "items": items[offset : offset + limit],
-    }
+    items.sort(key=lambda s: s[p.sort], reverse=p.order == "desc")
+    return p.page(items)
 
 
 def _ident(url: Any) -> tuple[str, int]:
@@ -408,22 +388,41 @@ def register_views(parts: StreamsApp) -> None:
             log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
             return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
 
-    async def local_quotations(self: Any, request: web.Request) -> web.Response:
-        speaker_id = request.query["speaker"]
+    def owned_answer(speaker_id: str, answer: Callable[[], dict[str, Any]]) -> web.Response:
+        """``answer()`` for a speaker of a partition this worker owns, marked partial while
+        the partition recovers; 503 when no worker owns it (a takeover in progress)."""
         partition = partition_of(parts, speaker_id)
         actives = _actives(parts)
         if actives is not None and partition not in actives:
             return _unavailable(partition, "no worker holds it yet")
-        entries = prefixed(parts.quotations, f"{speaker_id}|", partition)
         try:
-            answer = quotation_page((v for _, v in entries), request.query)
+            body = {"speaker_id": speaker_id, **answer()}
         except BadQuery as exc:
             return _problem(400, str(exc))
-        answer = {"speaker_id": speaker_id, **answer}
         if partition in recovering(parts):
-            answer["partial"] = True
-            answer["missing_partitions"] = [partition]
-        return _json(answer)
+            body["partial"] = True
+            body["missing_partitions"] = [partition]
+        return _json(body)
+
+    async def to_owner(routed: Any, about: str, *args: Any, **kwargs: Any) -> web.Response:
+        """A request about speaker ``about`` answered by the worker owning its partition."""
+        try:
+            return cast(web.Response, await routed(*args, **kwargs))
+        # TypeError: Faust's router before the group's first assignment has no metadata
+        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
+            log.warning("no worker answered for a request about %s: %r", about, exc)
+            return _unavailable(partition_of(parts, about), "its worker did not answer")
+
+    async def local_quotations(self: Any, request: web.Request) -> web.Response:
+        speaker_id = request.query["speaker"]
+        partition = partition_of(parts, speaker_id)
+        return owned_answer(
+            speaker_id,
+            lambda: quotation_page(
+                (v for _, v in prefixed(parts.quotations, f"{speaker_id}|", partition)),
+                request.query,
+            ),
+        )
 
     routed_quotations: Any = app.table_route(table=parts.speakers, query_param="speaker")(
         local_quotations  # type: ignore[arg-type]
@@ -434,27 +433,19 @@ def register_views(parts: StreamsApp) -> None:
         speaker_id = request.query.get("speaker", "")
         if not speaker_id:
             return _problem(400, "speaker is required: /quotations?speaker=<speaker id>")
-        try:
-            return cast(web.Response, await routed_quotations(self, request))
-        # TypeError: Faust's router before the group's first assignment has no metadata
-        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
-            log.warning("no worker answered for /quotations?speaker=%s: %r", speaker_id, exc)
-            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
+        return await to_owner(routed_quotations, speaker_id, self, request)
 
     async def local_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         name = request.query.get("bucket", "hour")
         if name not in BUCKETS:
             return _problem(400, f"bucket must be one of {', '.join(BUCKETS)}")
-        partition = partition_of(parts, speaker_id)
-        actives = _actives(parts)
-        if actives is not None and partition not in actives:
-            return _unavailable(partition, "no worker holds it yet")
-        items = list(buckets(parts.timeline, speaker_id, name, now=utcnow()))
-        answer: dict[str, Any] = {"speaker_id": speaker_id, "bucket": name, "items": items}
-        if partition in recovering(parts):
-            answer["partial"] = True
-            answer["missing_partitions"] = [partition]
-        return _json(answer)
+        return owned_answer(
+            speaker_id,
+            lambda: {
+                "bucket": name,
+                "items": list(buckets(parts.timeline, speaker_id, name, now=utcnow())),
+            },
+        )
 
     routed_timeline: Any = app.table_route(table=parts.speakers, match_info="speaker_id")(
         local_timeline  # type: ignore[arg-type]
@@ -462,12 +453,7 @@ def register_views(parts: StreamsApp) -> None:
 
     async def speaker_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         """A speaker's hour or day buckets, from the worker that owns its partition."""
-        try:
-            return cast(web.Response, await routed_timeline(self, request, speaker_id=speaker_id))
-        # TypeError: Faust's router before the group's first assignment has no metadata
-        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
-            log.warning("no worker answered for /speakers/%s/timeline: %r", speaker_id, exc)
-            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
+        return await to_owner(routed_timeline, speaker_id, self, request, speaker_id=speaker_id)
 
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)
