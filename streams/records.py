@@ -292,6 +292,11 @@ class Quotation(Record):
     text: str = Field(description="The longest quote of it counted.")
     occurrences: int = Field(0, description="Statements counted as this quotation.")
     articles: int = Field(0, description="Articles with at least one of them.")
+    recent_articles: tuple[str, ...] = Field(
+        (),
+        description="The articles of its last occurrences (an article quoting it twice "
+        "counts once); bounded.",
+    )
     sources: dict[str, int] = Field(
         default_factory=dict,
         description="Outlet (the article's source, else its host) → occurrences; bounded.",
@@ -300,22 +305,12 @@ class Quotation(Record):
     last_seen: datetime
 
 
-class Occurrence(Record):
-    """One statement counted as a quotation (in the ``quotation-index`` table, key
-    ``<speaker id>|s|<statement id>``): what its retraction takes back."""
-
-    quotation_id: str | None = Field(description="None: a paraphrase, no quotation.")
-    article_id: str
-    source: str | None = None
-    at: datetime | None = Field(None, description="The statement's time (its timeline buckets).")
-
-
 class Bucket(Record):
     """One speaker's statements in one hour or day (value of the windowed ``timeline-hour``
     and ``timeline-day`` tables, key ``[speaker id, [start, end]]``)."""
 
     statements: int = 0
-    quotations: int = Field(0, description="Distinct quotations among them.")
+    quotations: int = Field(0, description="Quotations first heard in it.")
     stances: dict[str, StanceCounts] = Field(default_factory=dict)
 
 
@@ -350,7 +345,6 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "tally": Tally,
     "speaker_merge": SpeakerMerge,
     "quotation": Quotation,
-    "occurrence": Occurrence,
     "bucket": Bucket,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     quotation_retention: float = Field(
         30 * 24 * 3600.0,
         gt=0,
-        description="Seconds a speaker's quotation, its index and its occurrences are kept "
-        "after their last change: a quote that comes again later starts a new quotation.",
+        description="Seconds a speaker's quotations and their shingle index are kept after "
+        "their last change: a quote that comes again later starts a new quotation.",
     )
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."

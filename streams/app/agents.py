@@ -22,6 +22,7 @@ from streams.app.deadletter import dead_letter
 from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
 from streams.app.quotations import count, counted
+from streams.app.tables import OneRead
 from streams.app.versions import claim
 from streams.codec import dumps, loads, loads_json
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
@@ -292,8 +293,9 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             if step.state is not None and step.state.merged_into is None and not step.send:
                 # the statement counted (or uncounted) here: as a quotation of this speaker
                 began = time.perf_counter()
-                quoted = count(parts.quotation_index, parts.quotations, key, tally, at=now)
-                timeline.record(parts.timeline, parts.quotation_index, key, quoted)
+                index, quotations = OneRead(parts.quotation_index), OneRead(parts.quotations)
+                quoted = count(index, quotations, key, tally, at=now)
+                timeline.record(parts.timeline, key, quoted)
                 step.state = counted(step.state, tally, quoted)
                 parts.metrics.quotation_seconds += time.perf_counter() - began
             if step.state is not None:

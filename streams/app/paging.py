@@ -62,7 +62,7 @@ def paging(
 
 def row(quotation: Quotation) -> dict[str, Any]:
     """A quotation as the API shows it: ``sources`` are the outlets, most occurrences first."""
-    out = quotation.model_dump(mode="json", exclude={"schema_version"})
+    out = quotation.model_dump(mode="json", exclude={"schema_version", "recent_articles"})
     out["sources"] = sorted(quotation.sources, key=lambda s: (-quotation.sources[s], s))
     return out
 

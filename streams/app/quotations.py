@@ -6,14 +6,14 @@ same key, so every entry here lives in the partition of the speaker it belongs t
 
 - ``quotations`` (key ``<speaker>|<quotation id>``): a :class:`~streams.records.Quotation`.
 - ``quotation-index`` (on disk): ``<speaker>|k|<shingle>`` → the quotation id the shingle
-  belongs to (:mod:`streams.nlp.quotation`); ``<speaker>|s|<statement id>`` → the
-  :class:`~streams.records.Occurrence` the statement was counted as; ``<speaker>|a|<quotation
-  id>|<article id>`` → how many of the article's statements are that quotation.
+  belongs to (:mod:`streams.nlp.quotation`).
 
-The occurrence entry makes a step idempotent: a statement counted already keeps its
-quotation and changes nothing, however often its tally comes; a retraction takes back
-exactly what its add counted. Quotation ids depend on what the index held when a quote first
-came, which the changelog keeps: a restart or a redelivery gives the same ids.
+One write per statement (the quotation; the index only for words it did not know), as the
+throughput target asks. A tally counted already never comes here: the aggregate applies
+each once (its offsets). A retraction carries the statement, whose words find the
+quotation its add counted (the index only ever gains keys). Quotation ids depend on what
+the index held when a quote first came, which the changelog keeps: a restart or a
+redelivery gives the same ids.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from urllib.parse import urlsplit
 
 from streams.codec import dumps
 from streams.nlp.quotation import identify, quoted
-from streams.records import Occurrence, Quotation, SpeakerState, Stance, Statement, Tally
+from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 
 #: Outlets counted per quotation; past it a new outlet is not listed (its occurrences are).
 MAX_SOURCES = 100
+#: Article ids a quotation remembers, to count an article that quotes it twice once.
+RECENT_ARTICLES = 16
 
 Store = MutableMapping[str, bytes]
 
@@ -66,122 +68,78 @@ def quotation_key(speaker: str, quotation_id: str) -> str:
 
 
 def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: datetime) -> Counted:
-    """Count ``tally`` (an add or a retract applied to ``speaker``) in the speaker's
-    quotations. ``at``: the time of a statement whose article gives none."""
-    if tally.op == "add" and tally.statement is not None:
-        return _add(index, quotations, speaker, tally.statement, at)
-    if tally.op == "retract" and tally.statement_id is not None:
-        return _retract(index, quotations, speaker, tally.statement_id, tally.stances)
-    return Counted(None)
-
-
-def _add(
-    index: Store, quotations: Store, speaker: str, statement: Statement, at: datetime
-) -> Counted:
-    mark = f"{speaker}|s|{statement.statement_id}"
-    had = index.get(mark)
-    if had is not None:  # counted already
-        return Counted(Occurrence.model_validate_json(had).quotation_id)
+    """Count ``tally`` (an add or a retract applied to ``speaker``, which carries the
+    statement) in the speaker's quotations. ``at``: the time of a statement whose article
+    gives none."""
+    statement = tally.statement
+    if statement is None or tally.op not in ("add", "retract"):
+        return Counted(None)
+    sign = 1 if tally.op == "add" else -1
+    when = event_time(statement, at)
+    stances = statement.stances if sign > 0 else tally.stances
+    words = quoted(statement.content, statement.kind)
+    if words is None:  # a paraphrase: counted in time, not as a quotation
+        return Counted(None, 0, sign, when, stances)
 
     def lookup(shingle: str) -> str | None:
         found = index.get(f"{speaker}|k|{shingle}")
         return found.decode() if found is not None else None
 
-    when = event_time(statement, at)
-    words = quoted(statement.content, statement.kind)
-    if words is None:  # a paraphrase: counted in time, not as a quotation
-        index[mark] = dumps(Occurrence(quotation_id=None, article_id=statement.article_id, at=when))
-        return Counted(None, 0, 1, when, statement.stances)
+    # a retraction finds the quotation its add counted: the index only ever gains keys
     qid, new = identify(speaker, words, lookup)
-    for shingle in new:
-        index[f"{speaker}|k|{shingle}"] = qid.encode()
+    if sign > 0:
+        for shingle in new:
+            index[f"{speaker}|k|{shingle}"] = qid.encode()
     key = quotation_key(speaker, qid)
     value = quotations.get(key)
+    if value is None and sign < 0:
+        return Counted(qid, 0, sign, when, stances)
     quotation = (
         Quotation.model_validate_json(value)
         if value is not None
         else Quotation(
-            quotation_id=qid,
-            speaker_id=speaker,
-            text=words,
-            first_seen=when,
-            last_seen=when,
+            quotation_id=qid, speaker_id=speaker, text=words, first_seen=when, last_seen=when
         )
     )
+    if sign < 0 and quotation.occurrences <= 1:
+        del quotations[key]
+        return Counted(qid, -1, sign, when, stances)
+    quotations[key] = dumps(_counted(quotation, statement, words, when, sign))
+    delta = 1 if sign > 0 and quotation.occurrences == 0 else 0
+    return Counted(qid, delta, sign, when, stances)
+
+
+def _counted(
+    quotation: Quotation, statement: Statement, words: str, when: datetime, sign: int
+) -> Quotation:
+    """``quotation`` with ``statement`` counted (``sign`` 1) or uncounted (-1)."""
     by = outlet(statement.source, statement.url)
     sources = dict(quotation.sources)
-    if by is not None and (by in sources or len(sources) < MAX_SOURCES):
-        sources[by] = sources.get(by, 0) + 1
+    if by is not None and (by in sources or (sign > 0 and len(sources) < MAX_SOURCES)):
+        sources[by] = sources.get(by, 0) + sign
+        if sources[by] <= 0:
+            del sources[by]
+    # an article quoting it twice is one article: its id among the last ones counted
+    recent = list(quotation.recent_articles)
+    article = statement.article_id
+    if sign > 0:
+        articles = quotation.articles + (0 if article in recent else 1)
+        recent = [*recent, article][-RECENT_ARTICLES:]
     else:
-        by = None  # not listed: nothing to take back on a retraction
-    in_article = bump(index, f"{speaker}|a|{qid}|{statement.article_id}", 1)
-    text = words if len(words) > len(quotation.text) else quotation.text
-    quotations[key] = dumps(
-        quotation.model_copy(
-            update={
-                "text": text,
-                "occurrences": quotation.occurrences + 1,
-                "articles": quotation.articles + (1 if in_article == 1 else 0),
-                "sources": sources,
-                "first_seen": min(quotation.first_seen, when),
-                "last_seen": max(quotation.last_seen, when),
-            }
-        )
-    )
-    index[mark] = dumps(
-        Occurrence(quotation_id=qid, article_id=statement.article_id, source=by, at=when)
-    )
-    return Counted(qid, 1 if quotation.occurrences == 0 else 0, 1, when, statement.stances)
-
-
-def _retract(
-    index: Store, quotations: Store, speaker: str, statement_id: str, stances: tuple[Stance, ...]
-) -> Counted:
-    mark = f"{speaker}|s|{statement_id}"
-    had = index.get(mark)
-    if had is None:
-        return Counted(None)  # never counted here
-    del index[mark]
-    occurrence = Occurrence.model_validate_json(had)
-    qid = occurrence.quotation_id
-    if qid is None:
-        return Counted(None, 0, -1, occurrence.at, stances)
-    in_article = bump(index, f"{speaker}|a|{qid}|{occurrence.article_id}", -1)
-    key = quotation_key(speaker, qid)
-    value = quotations.get(key)
-    gone = Counted(qid, 0, -1, occurrence.at, stances)
-    if value is None:
-        return gone
-    quotation = Quotation.model_validate_json(value)
-    if quotation.occurrences <= 1:
-        del quotations[key]
-        return Counted(qid, -1, -1, occurrence.at, stances)
-    sources = dict(quotation.sources)
-    if occurrence.source is not None and occurrence.source in sources:
-        sources[occurrence.source] -= 1
-        if sources[occurrence.source] <= 0:
-            del sources[occurrence.source]
-    quotations[key] = dumps(
-        quotation.model_copy(
-            update={
-                "occurrences": quotation.occurrences - 1,
-                "articles": max(0, quotation.articles - (1 if in_article == 0 else 0)),
-                "sources": sources,
-            }
-        )
-    )
-    return gone
-
-
-def bump(index: Store, key: str, step: int) -> int:
-    """Add ``step`` to the count at ``key`` (absent: 0; 0 is deleted); the new count."""
-    value = index.get(key)
-    n = max(0, (int(value) if value is not None else 0) + step)
-    if n:
-        index[key] = str(n).encode()
-    elif value is not None:
-        del index[key]
-    return n
+        if article in recent:
+            recent.remove(article)
+        articles = quotation.articles - (0 if article in recent else 1)
+    update: dict[str, object] = {
+        "occurrences": quotation.occurrences + sign,
+        "articles": max(0, articles),
+        "recent_articles": tuple(recent),
+        "sources": sources,
+    }
+    if sign > 0:
+        update["text"] = words if len(words) > len(quotation.text) else quotation.text
+        update["first_seen"] = min(quotation.first_seen, when)
+        update["last_seen"] = max(quotation.last_seen, when)
+    return quotation.model_copy(update=update)
 
 
 def counted(state: SpeakerState, tally: Tally, result: Counted) -> SpeakerState:

@@ -7,9 +7,9 @@ too. Time is the statement's *event* time, its article's ``published_at``, else 
 article was fetched, so a replay of last week's news fills last week's buckets.
 
 Written by the aggregate agent with each statement it counts or uncounts (the quotation
-step says which, when and with which stances), in the speaker's partition. A bucket's
-``quotations`` counts distinct quotations: how many statements of each quotation fall in
-the bucket is kept in the ``quotation-index`` table (``<speaker>|<bucket>|<start>|<id>``).
+step says which, when and with which stances), in the speaker's partition: one write per
+window. A bucket's ``quotations`` are the quotations first heard in it (a quotation's first
+occurrence; taken back with its last).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import faust
 
 from streams.app.aggregate import count_stances
-from streams.app.quotations import Counted, Store, bump
+from streams.app.quotations import Counted
 from streams.records import Bucket
 from streams.settings import Settings
 
@@ -54,27 +54,19 @@ def start_of(when: datetime, size: float) -> float:
     return ts - ts % size
 
 
-def record(windows: Windows, index: Store, speaker: str, change: Counted) -> None:
+def record(windows: Windows, speaker: str, change: Counted) -> None:
     """Count ``change`` (a statement counted or uncounted for ``speaker``) in its buckets."""
     if change.sign == 0 or change.at is None:
         return
-    for name, size in BUCKETS.items():
+    for name in BUCKETS:
         wrapper = windows[name]
         table = wrapper.table
         window = table.window.current(change.at.timestamp())
         value = table.get((speaker, window))
         bucket = Bucket.model_validate(value) if value is not None else Bucket()
-        quotations = bucket.quotations
-        if change.quotation_id is not None:
-            mark = f"{speaker}|{name}|{int(start_of(change.at, size))}|{change.quotation_id}"
-            n = bump(index, mark, change.sign)
-            if change.sign > 0 and n == 1:
-                quotations += 1
-            elif change.sign < 0 and n == 0:
-                quotations = max(0, quotations - 1)
         updated = Bucket(
             statements=max(0, bucket.statements + change.sign),
-            quotations=quotations,
+            quotations=max(0, bucket.quotations + change.delta),
             stances=count_stances(bucket.stances, change.stances, change.sign),
         )
         # set through the wrapper at the statement's time: Faust keeps the window's expiry
