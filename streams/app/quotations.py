@@ -46,6 +46,8 @@ class Counted:
     sign: int = 0
     at: datetime | None = None
     stances: tuple[Stance, ...] = ()
+    #: (time, ±1): where the quotation's first hearing (its ``first_seen``) came or went
+    heard: tuple[tuple[datetime, int], ...] = ()
 
 
 def outlet(source: str | None, url: str | None) -> str | None:
@@ -103,10 +105,13 @@ def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: da
     )
     if sign < 0 and quotation.occurrences <= 1:
         del quotations[key]
-        return Counted(qid, -1, sign, when, stances)
+        return Counted(qid, -1, sign, when, stances, ((quotation.first_seen, -1),))
     quotations[key] = dumps(_counted(quotation, statement, words, when, sign))
-    delta = 1 if sign > 0 and quotation.occurrences == 0 else 0
-    return Counted(qid, delta, sign, when, stances)
+    if sign > 0 and quotation.occurrences == 0:
+        return Counted(qid, 1, sign, when, stances, ((when, 1),))
+    if sign > 0 and when < quotation.first_seen:  # heard earlier than we knew
+        return Counted(qid, 0, sign, when, stances, ((quotation.first_seen, -1), (when, 1)))
+    return Counted(qid, 0, sign, when, stances)
 
 
 def _counted(

@@ -8,8 +8,9 @@ article was fetched, so a replay of last week's news fills last week's buckets.
 
 Written by the aggregate agent with each statement it counts or uncounts (the quotation
 step says which, when and with which stances), in the speaker's partition: one write per
-window. A bucket's ``quotations`` are the quotations first heard in it (a quotation's first
-occurrence; taken back with its last).
+window. A bucket's ``quotations`` are the quotations first heard in it (the bucket of a
+quotation's ``first_seen``, moved when an earlier occurrence comes; taken back with its
+last occurrence).
 """
 
 from __future__ import annotations
@@ -55,22 +56,33 @@ def start_of(when: datetime, size: float) -> float:
 
 
 def record(windows: Windows, speaker: str, change: Counted) -> None:
-    """Count ``change`` (a statement counted or uncounted for ``speaker``) in its buckets."""
+    """Count ``change`` (a statement counted or uncounted for ``speaker``) in its buckets:
+    the statement and its stances where its time falls, a quotation where it was first
+    heard (moved when an earlier occurrence comes)."""
     if change.sign == 0 or change.at is None:
         return
     for name in BUCKETS:
         wrapper = windows[name]
         table = wrapper.table
-        window = table.window.current(change.at.timestamp())
-        value = table.get((speaker, window))
-        bucket = Bucket.model_validate(value) if value is not None else Bucket()
-        updated = Bucket(
-            statements=max(0, bucket.statements + change.sign),
-            quotations=max(0, bucket.quotations + change.delta),
-            stances=count_stances(bucket.stances, change.stances, change.sign),
-        )
-        # set through the wrapper at the statement's time: Faust keeps the window's expiry
-        wrapper.relative_to(change.at)[speaker] = updated.model_dump(mode="json")
+        updates: dict[Any, tuple[datetime, int, int]] = {}  # window → (time, statements, heard)
+        here = table.window.current(change.at.timestamp())
+        updates[here] = (change.at, change.sign, 0)
+        for when, step in change.heard:
+            window = table.window.current(when.timestamp())
+            at, statements, heard = updates.get(window, (when, 0, 0))
+            updates[window] = (at, statements, heard + step)
+        for window, (at, statements, heard) in updates.items():
+            value = table.get((speaker, window))
+            bucket = Bucket.model_validate(value) if value is not None else Bucket()
+            updated = Bucket(
+                statements=max(0, bucket.statements + statements),
+                quotations=max(0, bucket.quotations + heard),
+                stances=count_stances(bucket.stances, change.stances, change.sign)
+                if window == here
+                else bucket.stances,
+            )
+            # set through the wrapper at the bucket's time: Faust keeps the window's expiry
+            wrapper.relative_to(at)[speaker] = updated.model_dump(mode="json")
 
 
 def buckets(

@@ -1,5 +1,5 @@
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -152,3 +152,16 @@ def test_a_move_takes_the_quotation_from_the_old_speaker_to_the_new() -> None:
         count(tables.index, tables.quotations, tally.speaker, tally, at=T0)
     assert [t.op for t in moved] == ["retract", "add"]
     assert [k.split("|")[0] for k in tables.quotations] == [new]
+
+
+def test_an_earlier_occurrence_moves_where_the_quotation_was_first_heard() -> None:
+    tables = Tables()
+    later = _statement(*COPIES[0])
+    earlier = _statement(*COPIES[2]).model_copy(update={"published_at": T0 - timedelta(days=1)})
+    first = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+                  statement=later), at=T0)  # fmt: skip
+    assert first.heard == ((T0, 1),)
+    second = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+                   statement=earlier), at=T0)  # fmt: skip
+    assert second.heard == ((T0, -1), (T0 - timedelta(days=1), 1))
+    assert second.quotation_id == first.quotation_id

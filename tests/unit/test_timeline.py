@@ -46,9 +46,9 @@ def test_statements_fall_in_the_buckets_of_their_articles_time() -> None:
     windows = _windows()
     day1 = NOW - timedelta(days=2)
     day2 = NOW - timedelta(days=1, hours=3)
-    record(windows, SPEAKER, Counted("q1", delta=1, sign=1, at=day1, stances=FAVOR))
+    record(windows, SPEAKER, Counted("q1", 1, 1, day1, FAVOR, ((day1, 1),)))
     record(windows, SPEAKER, Counted("q1", sign=1, at=day1 + timedelta(minutes=5)))
-    record(windows, SPEAKER, Counted("q2", delta=1, sign=1, at=day2))
+    record(windows, SPEAKER, Counted("q2", 1, 1, day2, (), ((day2, 1),)))
     days = list(buckets(windows, SPEAKER, "day", now=NOW))
     assert [d["start"] for d in days] == ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"]
     assert [(d["statements"], d["quotations"]) for d in days] == [(2, 1), (1, 1)]
@@ -61,12 +61,12 @@ def test_statements_fall_in_the_buckets_of_their_articles_time() -> None:
 def test_a_retraction_takes_the_statement_out_of_its_buckets() -> None:
     windows = _windows()
     at = NOW - timedelta(hours=2)
-    record(windows, SPEAKER, Counted("q1", delta=1, sign=1, at=at, stances=FAVOR))
+    record(windows, SPEAKER, Counted("q1", 1, 1, at, FAVOR, ((at, 1),)))
     record(windows, SPEAKER, Counted("q1", sign=1, at=at))
     record(windows, SPEAKER, Counted("q1", sign=-1, at=at, stances=FAVOR))
     (day,) = buckets(windows, SPEAKER, "day", now=NOW)
     assert (day["statements"], day["quotations"], day["stances"]) == (1, 1, {})
-    record(windows, SPEAKER, Counted("q1", delta=-1, sign=-1, at=at))
+    record(windows, SPEAKER, Counted("q1", -1, -1, at, (), ((at, -1),)))
     assert list(buckets(windows, SPEAKER, "day", now=NOW)) == []
 
 
@@ -74,3 +74,15 @@ def test_buckets_older_than_kept_are_not_read() -> None:
     windows = _windows()
     record(windows, SPEAKER, Counted("q1", sign=1, at=NOW - timedelta(seconds=KEPT + 86400)))
     assert list(buckets(windows, SPEAKER, "day", now=NOW)) == []
+
+
+def test_a_quotation_heard_earlier_than_known_moves_to_the_earlier_bucket() -> None:
+    windows = _windows()
+    later, earlier = NOW - timedelta(days=1), NOW - timedelta(days=3)
+    record(windows, SPEAKER, Counted("q1", 1, 1, later, (), ((later, 1),)))
+    record(windows, SPEAKER, Counted("q1", 0, 1, earlier, (), ((later, -1), (earlier, 1))))
+    days = list(buckets(windows, SPEAKER, "day", now=NOW))
+    assert [(d["start"][:10], d["statements"], d["quotations"]) for d in days] == [
+        ("2026-03-01", 1, 1),
+        ("2026-03-03", 1, 0),
+    ]
