@@ -22,8 +22,6 @@ becomes a dead letter instead of an exception inside Faust's consumer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from ssl import SSLContext
 from typing import Any, cast
 
@@ -37,61 +35,16 @@ from streams.app.agents import (
     publish_merges,
     route_agent,
 )
-from streams.app.metrics import Metrics
+from streams.app.parts import StreamsApp
 from streams.app.runner import EnrichRunner
 from streams.app.tables import WatchedGlobalTable, json_table
+from streams.app.views import refresh_lag, register_views
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
-from streams.nlp.registry import SpeakerRegistry
-from streams.records import KnownSpeaker
 from streams.settings import INTERNAL_TOPIC_NAMES, Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StreamsApp:
-    """The app and the parts the agents, views and tests reach for."""
-
-    settings: Settings
-    app: faust.App
-    raw: faust.TopicT
-    enriched: faust.TopicT
-    statements: faust.TopicT
-    deadletter: faust.TopicT
-    by_article: faust.TopicT
-    tallies: faust.TopicT
-    speakers: faust.Table[str, Any]
-    ledger: faust.Table[str, Any]
-    registry_table: faust.Table[str, Any]
-    versions: faust.Table[str, Any]
-    aliases: faust.Table[str, Any]
-    merges: faust.TopicT
-    runner: EnrichRunner
-    metrics: Metrics = field(default_factory=Metrics)
-    _registry: SpeakerRegistry | None = None
-
-    def registry(self) -> SpeakerRegistry:
-        """The speaker registry: built from the global table once, then kept in step with it
-        entry by entry (:meth:`registry_changed`), never rebuilt."""
-        if self._registry is None:
-            self._registry = SpeakerRegistry(
-                KnownSpeaker.model_validate_json(v) for v in self.registry_table.values() if v
-            )
-        return self._registry
-
-    def registry_if_built(self) -> SpeakerRegistry | None:
-        """The registry, if this worker has needed it yet (only the enrich agent does)."""
-        return self._registry
-
-    def registry_changed(self, changes: Iterable[tuple[str, Any]]) -> None:
-        """Entries another worker (or this one) wrote, as the global table read them."""
-        if self._registry is None:
-            return  # built from the table, with these, when first asked for
-        for _, value in changes:
-            if value:
-                self._registry.put(KnownSpeaker.model_validate_json(value))
 
 
 def _broker_url(settings: Settings) -> str:
@@ -322,8 +275,6 @@ def create_app(settings: Settings) -> StreamsApp:
         parts.metrics.recovery_remaining = remaining
         if recovery.in_recovery:
             log.info("table recovery in progress: %d changelog records to go", remaining)
-
-    from streams.app.views import refresh_lag, register_views
 
     register_views(parts)
     return parts

@@ -50,7 +50,7 @@ from streams.records import SpeakerMerge, SpeakerState
 if TYPE_CHECKING:
     import faust
 
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 log = logging.getLogger(__name__)
 

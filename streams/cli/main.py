@@ -147,7 +147,7 @@ def worker() -> None:
     """Run the Faust worker: the enrich and aggregate agents, the table and the web views."""
     import faust
 
-    from streams.app import create_app
+    from streams.app.factory import create_app
     from streams.kafka.clients import ensure_topics, topic_specs
     from streams.ports import check_free
 
