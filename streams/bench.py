@@ -38,7 +38,6 @@ from streams.errors import BrokerError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
-from streams.readback import changelog_topic
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.replay import replay
@@ -212,7 +211,7 @@ def end_to_end(
             stop_process(proc)
     raw = asyncio.run(_read(settings, "articles.raw"))
     enriched = asyncio.run(_read(settings, "articles.enriched"))
-    changelog = asyncio.run(_read(settings, changelog_topic(settings)))
+    changelog = asyncio.run(_read(settings, settings.changelog_topic("speakers")))
     latencies = statement_latencies(raw, enriched, changelog)
     return {
         "seconds": seconds,
@@ -437,7 +436,7 @@ def run_soak(
     try:
         _wait_healthy(proc, soak.web_port + 1)
         time.sleep(4)
-        statements_topic, table_topic = soak.topic("statements"), changelog_topic(soak)
+        statements_topic, table_topic = soak.topic("statements"), soak.changelog_topic("speakers")
         # before the replay: measured after it, the worker has already counted some
         # statements between the two reads, and "counted" never catches up with "published"
         base = {

@@ -16,11 +16,6 @@ from streams.records import ArticleLedger, Counted, SpeakerState
 from streams.settings import Settings
 
 
-def changelog_topic(settings: Settings, table: str = "speakers") -> str:
-    """The changelog topic of one of the app's tables (the speakers table by default)."""
-    return settings.changelog_topic(table)
-
-
 @dataclass
 class Table:
     """The aggregate as its changelogs hold it: each speaker's state (merged ids point to the
@@ -91,7 +86,10 @@ async def counted(
     offset is in the speaker's ``applied``).
     """
     wanted = set(statement_ids)
-    ledger_t, speakers_t = changelog_topic(settings, "statement-ledger"), changelog_topic(settings)
+    ledger_t, speakers_t = (
+        settings.changelog_topic("statement-ledger"),
+        settings.changelog_topic("speakers"),
+    )
     entries: dict[str, Counted] = {}
     table = Table(states={}, counted={})
     partitions = {p: 0 for p in range(settings.partitions)}

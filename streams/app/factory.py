@@ -65,12 +65,14 @@ def _credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(ssl_context)
 
 
-def _stream_partitions(consumer: Any) -> list[Any]:
+def _stream_partitions(settings: Settings, consumer: Any) -> list[Any]:
     """The partitions assigned to this worker that its streams read (not table changelogs)."""
-    return [tp for tp in consumer.assignment() if not consumer._is_changelog_tp(tp)]
+    return [tp for tp in consumer.assignment() if not settings.is_changelog(tp.topic)]
 
 
-async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int]]:
+async def _stream_offsets(
+    settings: Settings, app: faust.App
+) -> tuple[dict[Any, int], dict[Any, int]]:
     """(end offset, last offset done) of each stream partition this worker is assigned.
 
     The end offsets are asked of the broker: Faust's monitor only learns them from fetches,
@@ -82,7 +84,7 @@ async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int
     """
     monitor = app.monitor
     consumer = cast(Any, app.consumer)
-    assigned = _stream_partitions(consumer)
+    assigned = _stream_partitions(settings, consumer)
     try:
         ends = dict(await consumer.highwaters(*assigned)) if assigned else {}
     except Exception as exc:  # the broker is away: fall back on what the fetches saw
@@ -107,7 +109,7 @@ async def _reread_missing_heads(
     if app.rebalancing or not consumer.flow_active:
         suspects.clear()
         return
-    assigned = set(_stream_partitions(consumer))
+    assigned = set(_stream_partitions(parts.settings, consumer))
     found = {
         tp: offset for tp, offset in faust_fixes.missing_heads(consumer).items() if tp in assigned
     }
@@ -254,7 +256,7 @@ def create_app(settings: Settings) -> StreamsApp:
     @app.timer(interval=settings.watchdog_interval)  # type: ignore[untyped-decorator]
     async def watch() -> None:
         """Report partitions that stall and tables still recovering, with their progress."""
-        sources, read = await _stream_offsets(app)
+        sources, read = await _stream_offsets(settings, app)
         stalls, stalled = watchdog.check(read, sources, app.loop.time())
         parts.metrics.stalled_partitions = stalled
         for stall in stalls:
