@@ -25,7 +25,6 @@ import os
 import statistics
 import subprocess
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,14 +32,15 @@ from typing import Any
 import orjson
 
 from streams.broker.local import LocalKafka
-from streams.demo import collect, result_offsets, start_worker, stop_process
 from streams.errors import BrokerError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
+from streams.readback import collect, result_offsets
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.replay import replay
+from streams.workers import start_worker, stop_process, wait_healthy
 
 
 def corpus_texts(root: Path) -> list[str]:
@@ -195,7 +195,7 @@ def end_to_end(
         for i in range(workers):
             procs.append(bench_worker(settings, workdir, i))
         for i, proc in enumerate(procs):  # spaCy loaded: the web server is up
-            _wait_healthy(proc, settings.web_port + 1 + i)
+            wait_healthy(proc, settings.web_port + 1 + i)
         time.sleep(4)  # let the workers join the group before the clock starts
         broker = LocalKafka(settings).status().pid
         pids = [p.pid for p in procs]
@@ -232,19 +232,6 @@ def bench_worker(settings: Settings, workdir: Path, n: int = 0) -> subprocess.Po
         "STREAMS_DATA_DIR": str(workdir / name),
     }
     return start_worker(settings, workdir / f"{name}.log", overrides)
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BrokerError(f"a bench worker exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise BrokerError(f"a bench worker did not answer on port {port} in {timeout:.0f}s")
 
 
 def run_bench(
@@ -434,7 +421,7 @@ def run_soak(
     proc = bench_worker(soak, workdir)
     samples: list[dict[str, Any]] = []
     try:
-        _wait_healthy(proc, soak.web_port + 1)
+        wait_healthy(proc, soak.web_port + 1)
         time.sleep(4)
         statements_topic, table_topic = soak.topic("statements"), soak.changelog_topic("speakers")
         # before the replay: measured after it, the worker has already counted some

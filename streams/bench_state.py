@@ -38,8 +38,7 @@ from aiokafka import TopicPartition
 from anyascii import anyascii
 from tqdm import tqdm
 
-from streams.bench import _wait_healthy, bench_worker
-from streams.demo import stop_process
+from streams.bench import bench_worker
 from streams.errors import BrokerError, ConfigError
 from streams.ids import speaker_id, statement_id
 from streams.kafka.clients import (
@@ -53,6 +52,7 @@ from streams.nlp.names import name_words
 from streams.nlp.registry import SpeakerRegistry
 from streams.records import KnownSpeaker
 from streams.settings import Settings
+from streams.workers import stop_process, wait_healthy
 
 #: Faker locales whose names the population mixes.
 LOCALES = (
@@ -440,7 +440,7 @@ def run_state_bench(
     asyncio.run(ensure_topics(bench))
     proc = bench_worker(bench, workdir)
     try:
-        _wait_healthy(proc, bench.web_port + 1)
+        wait_healthy(proc, bench.web_port + 1)
         asyncio.run(_until_exists(bench, bench.changelog_topic("speakers")))
         tenths, repeats = asyncio.run(
             run_slices(bench, proc.pid, lambda: proc.poll() is None, population, statements, seed)
