@@ -45,6 +45,7 @@ from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
 from streams.app.versions import key_partition
 from streams.kafka.lag import group_lag
+from streams.prometheus import CONTENT_TYPE
 from streams.records import SpeakerMerge, SpeakerState
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def register_views(parts: StreamsApp) -> None:
     async def metrics(self: Any, request: web.Request) -> web.Response:
         await refresh_lag(parts)
         return web.Response(
-            text=parts.metrics.prometheus(), content_type="text/plain", charset="utf-8",
+            text=parts.metrics.prometheus(), content_type=CONTENT_TYPE, charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )  # fmt: skip
 

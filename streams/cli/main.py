@@ -255,9 +255,11 @@ def ingest(
 async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
     from aiohttp import web
 
+    from streams.prometheus import CONTENT_TYPE
+
     async def metrics(request: web.Request) -> web.Response:
         text = ingester.metrics.prometheus()
-        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        return web.Response(text=text, content_type=CONTENT_TYPE, charset="utf-8")
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
