@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 
 from streams.broker.local import LocalKafka
-from streams.errors import BrokerError
+from streams.checkout import CHECKOUT
+from streams.errors import BrokerError, ConfigError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
@@ -43,13 +44,20 @@ from streams.sources.replay import replay
 from streams.workers import start_worker, stop_process, wait_healthy
 
 
-def corpus_texts(root: Path) -> list[str]:
-    """The project's own texts: the seeds and the annotated articles."""
+def corpus_texts(root: Path = CHECKOUT) -> list[str]:
+    """The project's own texts: the seeds and the annotated articles of the checkout at
+    ``root`` (the one the package runs from by default); :class:`ConfigError` if it has
+    none."""
     texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
     for path in sorted((root / "tests" / "annotated").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if "text" in data:
             texts.append(data["text"])
+    if not texts:
+        raise ConfigError(
+            f"no texts for the benchmark in {root / 'seeds'} or {root / 'tests' / 'annotated'}: "
+            "give a checkout of the project with --root"
+        )
     return texts
 
 
