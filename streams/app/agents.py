@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from faust.streams import Stream
     from faust.types import StreamT
 
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rocksdict import Options, Rdict
 
-from streams.app import create_app
+from streams.app.factory import create_app
 from streams.settings import Settings
 
 
