@@ -148,7 +148,7 @@ def worker() -> None:
     import faust
 
     from streams.app.factory import create_app
-    from streams.kafka.clients import ensure_topics, topic_specs
+    from streams.kafka.clients import changelog_specs, ensure_topics, topic_specs
     from streams.ports import check_free
 
     settings = _settings()
@@ -157,8 +157,12 @@ def worker() -> None:
     check_free(settings.web_host, settings.web_port, "STREAMS_WEB_PORT")
     _require_broker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
-    asyncio.run(ensure_topics(settings, extra=topic_specs(settings, internal=True)))
     parts = create_app(settings)
+    internal = [
+        *topic_specs(settings, internal=True),
+        *changelog_specs(settings, parts.app.tables.values()),
+    ]
+    asyncio.run(ensure_topics(settings, extra=internal))
     parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
     try:
         faust.Worker(
