@@ -31,6 +31,7 @@ from streams.app import faust_fixes
 from streams.app.agents import (
     aggregate_agent,
     enrich_agent,
+    learn_global_changelogs,
     ledger_agent,
     publish_merges,
     route_agent,
@@ -244,6 +245,10 @@ def create_app(settings: Settings) -> StreamsApp:
     app.agent(parts.statements, name="route")(route_agent(parts))
     app.agent(parts.by_article, name="ledger")(ledger_agent(parts))
     app.agent(parts.tallies, name="aggregate")(aggregate_agent(parts))
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def know_global_changelogs() -> None:
+        await learn_global_changelogs(parts)
 
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def merges() -> None:
