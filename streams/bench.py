@@ -34,24 +34,32 @@ from typing import Any, cast
 import orjson
 
 from streams.broker.local import LocalKafka
-from streams.demo import collect, result_offsets, start_worker, stop_process
-from streams.errors import BrokerError
+from streams.checkout import CHECKOUT
+from streams.errors import BrokerError, ConfigError
 from streams.kafka.tail import end_offsets, tail
 from streams.nlp.enrich import Enricher
 from streams.nlp.pipeline import load_stock
-from streams.readback import changelog_topic
+from streams.readback import collect, result_offsets
 from streams.records import Article
 from streams.settings import Settings
 from streams.sources.replay import replay
+from streams.workers import start_worker, stop_process, wait_healthy
 
 
-def corpus_texts(root: Path) -> list[str]:
-    """The project's own texts: the seeds and the annotated articles."""
+def corpus_texts(root: Path = CHECKOUT) -> list[str]:
+    """The project's own texts: the seeds and the annotated articles of the checkout at
+    ``root`` (the one the package runs from by default); :class:`ConfigError` if it has
+    none."""
     texts = [p.read_text(encoding="utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
     for path in sorted((root / "tests" / "annotated").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if "text" in data:
             texts.append(data["text"])
+    if not texts:
+        raise ConfigError(
+            f"no texts for the benchmark in {root / 'seeds'} or {root / 'tests' / 'annotated'}: "
+            "give a checkout of the project with --root"
+        )
     return texts
 
 
@@ -197,7 +205,7 @@ def end_to_end(
         for i in range(workers):
             procs.append(bench_worker(settings, workdir, i))
         for i, proc in enumerate(procs):  # spaCy loaded: the web server is up
-            _wait_healthy(proc, settings.web_port + 1 + i)
+            wait_healthy(proc, settings.web_port + 1 + i)
         time.sleep(4)  # let the workers join the group before the clock starts
         broker = LocalKafka(settings).status().pid
         pids = [p.pid for p in procs]
@@ -217,7 +225,7 @@ def end_to_end(
             stop_process(proc)
     raw = asyncio.run(_read(settings, "articles.raw"))
     enriched = asyncio.run(_read(settings, "articles.enriched"))
-    changelog = asyncio.run(_read(settings, changelog_topic(settings)))
+    changelog = asyncio.run(_read(settings, settings.changelog_topic("speakers")))
     latencies = statement_latencies(raw, enriched, changelog)
     return {
         "seconds": seconds,
@@ -244,19 +252,6 @@ def bench_worker(settings: Settings, workdir: Path, n: int = 0) -> subprocess.Po
 def _health(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
         return cast(dict[str, Any], orjson.loads(response.read()))
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], port: int, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BrokerError(f"a bench worker exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise BrokerError(f"a bench worker did not answer on port {port} in {timeout:.0f}s")
 
 
 def run_bench(
@@ -456,9 +451,9 @@ def run_soak(
     proc = bench_worker(soak, workdir)
     samples: list[dict[str, Any]] = []
     try:
-        _wait_healthy(proc, soak.web_port + 1)
+        wait_healthy(proc, soak.web_port + 1)
         time.sleep(4)
-        statements_topic, table_topic = soak.topic("statements"), changelog_topic(soak)
+        statements_topic, table_topic = soak.topic("statements"), soak.changelog_topic("speakers")
         # before the replay: measured after it, the worker has already counted some
         # statements between the two reads, and "counted" never catches up with "published"
         base = {

@@ -38,8 +38,7 @@ from aiokafka import TopicPartition
 from anyascii import anyascii
 from tqdm import tqdm
 
-from streams.bench import _wait_healthy, bench_worker
-from streams.demo import stop_process
+from streams.bench import bench_worker
 from streams.errors import BrokerError, ConfigError
 from streams.ids import speaker_id, statement_id
 from streams.kafka.clients import (
@@ -51,9 +50,9 @@ from streams.kafka.clients import (
 )
 from streams.nlp.names import name_words
 from streams.nlp.registry import SpeakerRegistry
-from streams.readback import changelog_topic
 from streams.records import KnownSpeaker
 from streams.settings import Settings
+from streams.workers import stop_process, wait_healthy
 
 #: Faker locales whose names the population mixes.
 LOCALES = (
@@ -230,7 +229,8 @@ class Run:
         self.producer = producer(settings, linger_ms=20, max_batch_size=256 * 1024)
         self.reader = consumer(settings)
         self.partitions = [
-            TopicPartition(changelog_topic(settings), p) for p in range(settings.partitions)
+            TopicPartition(settings.changelog_topic("speakers"), p)
+            for p in range(settings.partitions)
         ]
         self.bar = tqdm(total=total, desc="statements counted", unit=" st")
         self.base: dict[int, int] = {}
@@ -348,7 +348,7 @@ async def changelog_bytes(
     """Mean bytes (key and value) of the speakers changelog records written between
     ``start`` and ``end``: the last ``sample`` records of each partition, weighted by the
     records each partition received."""
-    topic = changelog_topic(settings)
+    topic = settings.changelog_topic("speakers")
     client = consumer(settings)
     await client.start()
     weighted, written = 0.0, 0
@@ -440,8 +440,8 @@ def run_state_bench(
     asyncio.run(ensure_topics(bench))
     proc = bench_worker(bench, workdir)
     try:
-        _wait_healthy(proc, bench.web_port + 1)
-        asyncio.run(_until_exists(bench, changelog_topic(bench)))
+        wait_healthy(proc, bench.web_port + 1)
+        asyncio.run(_until_exists(bench, bench.changelog_topic("speakers")))
         tenths, repeats = asyncio.run(
             run_slices(bench, proc.pid, lambda: proc.poll() is None, population, statements, seed)
         )

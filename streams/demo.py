@@ -10,116 +10,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-import orjson
 
 from streams.broker import LocalKafka
 from streams.errors import BrokerError, WorkerError
-from streams.kafka.clients import (
-    ensure_topics,
-    no_broker,
-    reachable,
-    wait_for_broker,
-)
-from streams.kafka.tail import end_offsets
+from streams.kafka.clients import no_broker, reachable, wait_for_broker
 from streams.ports import check_free
-from streams.readback import Table, counted, read_until
+from streams.readback import collect, result_offsets
 from streams.records import SpeakerSummary
 from streams.settings import Settings
 from streams.sources.replay import replay
+from streams.workers import start_worker, stop_process
 
 log = logging.getLogger(__name__)
 
 
 def is_local(settings: Settings) -> bool:
     return settings.broker.strip() == f"{settings.kafka_host}:{settings.kafka_port}"
-
-
-def start_worker(
-    settings: Settings, log_path: Path, overrides: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    """``streams worker`` as a child process, logging to ``log_path``; ``overrides`` are
-    STREAMS_* variables set for it on top of this process's environment."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **(overrides or {})},
-        )
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
-    """Where new results will land on ``articles.enriched`` and ``deadletter``."""
-    await ensure_topics(settings)
-    enriched_t, dead_t = settings.topic("articles.enriched"), settings.topic("deadletter")
-    return {
-        enriched_t: await end_offsets(settings, enriched_t),
-        dead_t: await end_offsets(settings, dead_t),
-    }
-
-
-async def collect(
-    settings: Settings,
-    article_ids: Iterable[str],
-    starts: dict[str, dict[int, int]],
-    timeout: float,
-    alive: Any = None,
-) -> Table:
-    """Wait until every article has come out of the enrich agent (after ``starts``) and
-    every statement of those articles is counted in the ``speakers`` table; return the
-    table (read from the changelogs).
-
-    A statement is counted once the ledger holds it and the speaker it is counted under (or
-    the speaker that id was merged into) has applied the ledger record that counted it (its
-    offset is in the speaker's ``applied``).
-    """
-    dead_t = settings.topic("deadletter")
-    waiting = set(article_ids)
-    total = len(waiting)
-    statement_ids: set[str] = set()
-    dead = 0
-
-    def on_result(record: Any) -> bool:
-        nonlocal dead
-        if record is not None:
-            key = record.key.decode("utf-8", "replace") if record.key else None
-            if key in waiting:
-                waiting.discard(key)
-                if record.topic == dead_t:
-                    dead += 1
-                else:
-                    value = orjson.loads(record.value)
-                    statement_ids.update(s["statement_id"] for s in value["statements"])
-        return not waiting
-
-    await read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
-    click.echo(
-        f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
-    )
-    return await counted(settings, statement_ids, timeout, alive)
 
 
 async def demo_flow(

@@ -1,5 +1,6 @@
-"""The aggregate read back from its changelogs, once it holds given statements: for the
-demo, the benchmarks and the tests, which watch the pipeline from outside the worker."""
+"""The pipeline's results read back from outside the worker, for the demo, the benchmarks
+and the tests: articles out of the enrich agent (:func:`collect`), the aggregate from its
+changelogs once it holds given statements (:func:`counted`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import click
+import orjson
 from aiokafka import TopicPartition
 
 from streams.errors import BrokerError, WorkerError
-from streams.kafka.clients import consumer, stop_consumer
+from streams.kafka.clients import consumer, ensure_topics, stop_consumer
+from streams.kafka.tail import end_offsets
 from streams.records import ArticleLedger, Counted, SpeakerState
 from streams.settings import Settings
-
-
-def changelog_topic(settings: Settings, table: str = "speakers") -> str:
-    """The changelog topic of one of the app's tables (the speakers table by default)."""
-    return settings.changelog_topic(table)
 
 
 @dataclass
@@ -91,7 +90,10 @@ async def counted(
     offset is in the speaker's ``applied``).
     """
     wanted = set(statement_ids)
-    ledger_t, speakers_t = changelog_topic(settings, "statement-ledger"), changelog_topic(settings)
+    ledger_t, speakers_t = (
+        settings.changelog_topic("statement-ledger"),
+        settings.changelog_topic("speakers"),
+    )
     entries: dict[str, Counted] = {}
     table = Table(states={}, counted={})
     partitions = {p: 0 for p in range(settings.partitions)}
@@ -125,3 +127,54 @@ async def counted(
         alive,
     )
     return table
+
+
+async def result_offsets(settings: Settings) -> dict[str, dict[int, int]]:
+    """Where new results will land on ``articles.enriched`` and ``deadletter``."""
+    await ensure_topics(settings)
+    enriched_t, dead_t = settings.topic("articles.enriched"), settings.topic("deadletter")
+    return {
+        enriched_t: await end_offsets(settings, enriched_t),
+        dead_t: await end_offsets(settings, dead_t),
+    }
+
+
+async def collect(
+    settings: Settings,
+    article_ids: Iterable[str],
+    starts: dict[str, dict[int, int]],
+    timeout: float,
+    alive: Any = None,
+) -> Table:
+    """Wait until every article has come out of the enrich agent (after ``starts``) and
+    every statement of those articles is counted in the ``speakers`` table; return the
+    table (read from the changelogs).
+
+    A statement is counted once the ledger holds it and the speaker it is counted under (or
+    the speaker that id was merged into) has applied the ledger record that counted it (its
+    offset is in the speaker's ``applied``).
+    """
+    dead_t = settings.topic("deadletter")
+    waiting = set(article_ids)
+    total = len(waiting)
+    statement_ids: set[str] = set()
+    dead = 0
+
+    def on_result(record: Any) -> bool:
+        nonlocal dead
+        if record is not None:
+            key = record.key.decode("utf-8", "replace") if record.key else None
+            if key in waiting:
+                waiting.discard(key)
+                if record.topic == dead_t:
+                    dead += 1
+                else:
+                    value = orjson.loads(record.value)
+                    statement_ids.update(s["statement_id"] for s in value["statements"])
+        return not waiting
+
+    await read_until(settings, starts, on_result, timeout, "the enrich agent", alive)
+    click.echo(
+        f"enriched {total - dead} articles ({dead} dead letters), {len(statement_ids)} statements"
+    )
+    return await counted(settings, statement_ids, timeout, alive)

@@ -41,49 +41,67 @@ class Record(BaseModel):
         frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
     )
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1] = Field(1, description="Version of the record's schema.")
 
 
 class Article(Record):
     """An article as produced to ``articles.raw`` (key: ``article_id``)."""
 
-    article_id: str = Field(min_length=1, max_length=MAX_ARTICLE_ID_CHARS)
-    url: str | None = Field(None, max_length=MAX_URL_CHARS)
-    source: str | None = Field(None, max_length=MAX_SOURCE_CHARS)
-    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
-    text: str = Field(description="Bounded by STREAMS_MAX_ARTICLE_CHARS where it is checked.")
-    published_at: datetime | None = None
-    fetched_at: datetime = Field(default_factory=utcnow)
-    lang: str | None = Field(None, max_length=MAX_LANG_CHARS)
+    article_id: str = Field(
+        min_length=1,
+        max_length=MAX_ARTICLE_ID_CHARS,
+        description="The article's id, its key on articles.raw: one id names one text.",
+    )
+    url: str | None = Field(None, max_length=MAX_URL_CHARS, description="Where it was published.")
+    source: str | None = Field(
+        None, max_length=MAX_SOURCE_CHARS, description="Who published it (a feed, a site)."
+    )
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS, description="Its headline.")
+    text: str = Field(
+        description="The article's plain text, paragraphs separated by blank lines. Bounded "
+        "by STREAMS_MAX_ARTICLE_CHARS where it is checked."
+    )
+    published_at: datetime | None = Field(None, description="When it was published, if known.")
+    fetched_at: datetime = Field(
+        default_factory=utcnow, description="When it was read (by a feed, a replay, a push)."
+    )
+    lang: str | None = Field(
+        None, max_length=MAX_LANG_CHARS, description="Its language as a BCP 47 tag, if known."
+    )
 
 
 class Entity(Record):
     """A named entity; ``start``/``end`` are character offsets into the article text."""
 
-    text: str
-    label: str
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    entity_id: str | None = None
+    text: str = Field(description="The entity as it is written in the text.")
+    label: str = Field(description="spaCy's entity label (PERSON, ORG, GPE, ...).")
+    start: int = Field(ge=0, description="Offset of its first character in the text.")
+    end: int = Field(ge=0, description="Offset just after its last character.")
+    entity_id: str | None = Field(None, description="An id linking the entity; not set yet.")
 
 
 class Speaker(Record):
     """Who made a statement: the resolved canonical speaker and the local mention."""
 
-    id: str
-    name: str
-    type: SpeakerType
-    mention: str
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
+    id: str = Field(
+        description="The canonical speaker's id, ``<type>:<slug of the name>`` "
+        "(``person:volodymyr-zelensky``)."
+    )
+    name: str = Field(description="The canonical speaker's name.")
+    type: SpeakerType = Field(description="What kind of speaker it is.")
+    mention: str = Field(description='How the statement names the speaker ("he", "Zelensky").')
+    start: int = Field(ge=0, description="Offset of the mention's first character in the text.")
+    end: int = Field(ge=0, description="Offset just after the mention's last character.")
 
 
 class Stance(Record):
     """The speaker's position toward one target named in the statement."""
 
-    target: str
-    polarity: Polarity
-    score: float = Field(ge=-1.0, le=1.0)
+    target: str = Field(description="What the position is toward, as the statement names it.")
+    polarity: Polarity = Field(
+        description="favor at a score of 0.25 or more, against at -0.25 or less, else neutral."
+    )
+    score: float = Field(ge=-1.0, le=1.0, description="The position's strength, -1 to 1.")
 
 
 class Statement(Record):
@@ -93,14 +111,18 @@ class Statement(Record):
         description="A hash of the article id, the statement's span and its content: the "
         "same words in the same place of the same article give the same id."
     )
-    article_id: str
-    speaker: Speaker
-    cue: str
-    content: str
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
-    kind: StatementKind
-    stances: tuple[Stance, ...] = ()
+    article_id: str = Field(description="The article it comes from.")
+    speaker: Speaker = Field(description="Who made it.")
+    cue: str = Field(description='The words that attribute it ("said", "according to").')
+    content: str = Field(description="What was said, without the quotation marks.")
+    start: int = Field(ge=0, description="Offset of the statement's first character.")
+    end: int = Field(ge=0, description="Offset just after the statement's last character.")
+    kind: StatementKind = Field(
+        description="direct: all quoted; indirect: reported speech; mixed: partly quoted."
+    )
+    stances: tuple[Stance, ...] = Field(
+        (), description="The speaker's positions toward targets the statement names."
+    )
     url: str | None = Field(None, description="The article's URL, when it has one.")
     source: str | None = Field(None, description="The article's outlet, when it names one.")
     title: str | None = Field(None, description="The article's headline, when it has one.")
@@ -115,59 +137,69 @@ class Statement(Record):
 class EnrichedArticle(Record):
     """An article with what it contains (key on ``articles.enriched``: ``article_id``)."""
 
-    article_id: str
-    url: str | None = None
-    source: str | None = None
-    title: str | None = None
-    published_at: datetime | None = None
-    fetched_at: datetime
-    lang: str | None = None
-    entities: tuple[Entity, ...] = ()
-    statements: tuple[Statement, ...] = ()
+    article_id: str = Field(description="The article's id, as on articles.raw.")
+    url: str | None = Field(None, description="The article's URL.")
+    source: str | None = Field(None, description="The article's source.")
+    title: str | None = Field(None, description="The article's title.")
+    published_at: datetime | None = Field(None, description="When it was published, if known.")
+    fetched_at: datetime = Field(description="When it was read, as on articles.raw.")
+    lang: str | None = Field(None, description="Its language as a BCP 47 tag, if known.")
+    entities: tuple[Entity, ...] = Field((), description="The named entities in its text.")
+    statements: tuple[Statement, ...] = Field(
+        (), description="The statements found in it, in the order of the text."
+    )
     statements_truncated: bool = Field(
         False, description="More statements were found than STREAMS_MAX_STATEMENTS allows."
     )
-    model: str
-    processed_at: datetime = Field(default_factory=utcnow)
+    model: str = Field(description="The spaCy pipeline that read it (name and version).")
+    processed_at: datetime = Field(default_factory=utcnow, description="When it was enriched.")
 
 
 class StanceCounts(Record):
     """How often a speaker took each position toward one target."""
 
-    favor: int = 0
-    against: int = 0
-    neutral: int = 0
+    favor: int = Field(0, description="Statements in favour of the target.")
+    against: int = Field(0, description="Statements against the target.")
+    neutral: int = Field(0, description="Statements neutral toward the target.")
 
 
 class RecentStatement(Record):
     """A statement as kept in a speaker's bounded ``recent`` list."""
 
-    statement_id: str
-    article_id: str
-    content: str
-    kind: StatementKind
-    url: str | None = None
-    cue: str | None = None
+    statement_id: str = Field(description="The statement's id.")
+    article_id: str = Field(description="The article it comes from.")
+    content: str = Field(description="What was said.")
+    kind: StatementKind = Field(description="direct, indirect or mixed.")
+    url: str | None = Field(None, description="The article's URL, when it has one.")
+    cue: str | None = Field(None, description='The words that attribute it ("said").')
     source: str | None = Field(None, description="The outlet: the article's source, else its host.")
-    title: str | None = None
+    title: str | None = Field(None, description="The article's headline, when it has one.")
     at: datetime | None = Field(None, description="The article's published_at, else fetched_at.")
-    quotation_id: str | None = None
+    quotation_id: str | None = Field(None, description="The quotation it was counted as.")
 
 
 class SpeakerSummary(Record):
     """The running aggregate of one speaker (value of the ``speakers`` table)."""
 
-    id: str
-    name: str
-    type: SpeakerType
-    aliases: tuple[str, ...] = ()
-    statements: int = 0
-    articles: int = 0
+    id: str = Field(description="The speaker's id, its key on the speakers table.")
+    name: str = Field(description="The speaker's canonical name.")
+    type: SpeakerType = Field(description="What kind of speaker it is.")
+    aliases: tuple[str, ...] = Field(
+        (), description="Other ways statements named the speaker (at most 32 kept)."
+    )
+    statements: int = Field(0, description="Statements counted, each once.")
+    articles: int = Field(0, description="Articles with at least one of those statements.")
     quotations: int = Field(0, description="Distinct quotations among the statements counted.")
-    stances: dict[str, StanceCounts] = Field(default_factory=dict)
-    recent: tuple[RecentStatement, ...] = ()
-    first_seen: datetime
-    last_seen: datetime
+    stances: dict[str, StanceCounts] = Field(
+        default_factory=dict,
+        description="Target → how often the speaker took each position toward it (the 100 "
+        "most mentioned targets kept).",
+    )
+    recent: tuple[RecentStatement, ...] = Field(
+        (), description="The latest statements, newest first (STREAMS_RECENT_LIMIT kept)."
+    )
+    first_seen: datetime = Field(description="When its first statement was counted.")
+    last_seen: datetime = Field(description="When its latest statement was counted.")
 
 
 class SpeakerState(Record):
@@ -179,7 +211,7 @@ class SpeakerState(Record):
     (:class:`ArticleLedger`), not here.
     """
 
-    summary: SpeakerSummary
+    summary: SpeakerSummary = Field(description="The speaker's aggregate, as the API serves it.")
     applied: dict[str, int] = Field(
         default_factory=dict,
         description="``<speaker id>@<partition>`` (the id a tally was sent to, a partition of "
@@ -198,17 +230,21 @@ class Counted(Record):
     """How the ledger counts one statement: under which speaker, since which record of the
     article-keyed statement topic, and what that record moved it from."""
 
-    speaker: str
-    partition: int = Field(ge=0)
-    offset: int = Field(ge=0)
+    speaker: str = Field(description="The speaker id it is counted under.")
+    partition: int = Field(
+        ge=0, description="Partition of the article-keyed statement topic it came on."
+    )
+    offset: int = Field(ge=0, description="Offset of the record that counted it there.")
     opened: bool = Field(
         False, description="The first statement of its article counted under this speaker."
     )
-    stances: tuple[Stance, ...] = ()
+    stances: tuple[Stance, ...] = Field((), description="The stances counted with it.")
     moved_from: str | None = Field(
         None, description="The speaker it was counted under before this record."
     )
-    moved_stances: tuple[Stance, ...] = ()
+    moved_stances: tuple[Stance, ...] = Field(
+        (), description="The stances it was counted with under moved_from."
+    )
     closed: bool = Field(
         False, description="The move took the last statement of its article from moved_from."
     )
@@ -219,8 +255,10 @@ class ArticleLedger(Record):
     how it is counted. Bounded by the statements of one article; kept for the dedupe
     retention after its last change."""
 
-    statements: dict[str, Counted] = Field(default_factory=dict)
-    updated_at: datetime
+    statements: dict[str, Counted] = Field(
+        default_factory=dict, description="Statement id → how it is counted."
+    )
+    updated_at: datetime = Field(description="When it last changed (the retention runs from here).")
 
 
 class Tally(Record):
@@ -239,38 +277,47 @@ class Tally(Record):
     speaker that id was merged into.
     """
 
-    op: Literal["add", "retract", "merge", "absorb"]
-    speaker: str
-    partition: int = Field(0, ge=0)
-    offset: int = Field(0, ge=0)
-    statement: Statement | None = None
-    statement_id: str | None = None
-    stances: tuple[Stance, ...] = ()
-    article: Literal[-1, 0, 1] = 0
-    into: str | None = None
-    name: str | None = None
-    type: SpeakerType | None = None
-    state: SpeakerState | None = None
+    op: Literal["add", "retract", "merge", "absorb"] = Field(description="What to do.")
+    speaker: str = Field(description="The speaker id the ledger sent it to.")
+    partition: int = Field(
+        0, ge=0, description="add, retract: partition of the ledger's input record."
+    )
+    offset: int = Field(0, ge=0, description="add, retract: offset of the ledger's input record.")
+    statement: Statement | None = Field(None, description="add: the statement to count.")
+    statement_id: str | None = Field(None, description="retract: the statement to uncount.")
+    stances: tuple[Stance, ...] = Field((), description="retract: the stances to uncount.")
+    article: Literal[-1, 0, 1] = Field(
+        0, description="1: the first statement of its article; -1: the last one taken away."
+    )
+    into: str | None = Field(None, description="merge, absorb: the speaker id it is now.")
+    name: str | None = Field(None, description="merge: the name of the speaker into is.")
+    type: SpeakerType | None = Field(None, description="merge: the type of the speaker into is.")
+    state: SpeakerState | None = Field(None, description="absorb: the merged speaker's value.")
 
 
 class SpeakerMerge(Record):
     """Two speaker ids found to be one speaker (key on ``speaker.merges``: ``id``)."""
 
-    id: str
-    into: str
+    id: str = Field(description="The speaker id that turned out to be another speaker.")
+    into: str = Field(description="The speaker id it is now.")
     name: str = Field(description="The name of the speaker ``into`` is.")
-    type: SpeakerType
-    reason: Literal["bare-name", "other-type", "spelling", "same-person"]
-    at: datetime = Field(default_factory=utcnow)
+    type: SpeakerType = Field(description="The type of the speaker ``into`` is.")
+    reason: Literal["bare-name", "other-type", "spelling", "same-person"] = Field(
+        description="bare-name: an id given to a surname alone, now the full name of a person "
+        "known; other-type: a lone word first taken for a place or body that names a person; "
+        "spelling: another spelling of the same full name; same-person: two workers met the "
+        "same new name at once and gave it two ids."
+    )
+    at: datetime = Field(default_factory=utcnow, description="When the merge was found.")
 
 
 class KnownSpeaker(Record):
     """A speaker the registry knows (value of the ``speaker-registry`` global table)."""
 
-    id: str
-    name: str
-    type: SpeakerType
-    aliases: tuple[str, ...] = ()
+    id: str = Field(description="The speaker's id.")
+    name: str = Field(description="The speaker's canonical name.")
+    type: SpeakerType = Field(description="What kind of speaker it is.")
+    aliases: tuple[str, ...] = Field((), description="Other ways articles named the speaker.")
     spellings: tuple[str, ...] = Field(
         (),
         description='Other full names this speaker was met under ("Volodymyr Zelenskyy" for '
@@ -287,8 +334,8 @@ class Quotation(Record):
     """The same words of one speaker in any article (value of the ``quotations`` table, key
     ``<speaker id>|<quotation id>``)."""
 
-    quotation_id: str
-    speaker_id: str
+    quotation_id: str = Field(description="A hash of the speaker id and its first quote's words.")
+    speaker_id: str = Field(description="Whose words they are.")
     text: str = Field(description="The longest quote of it counted.")
     occurrences: int = Field(0, description="Statements counted as this quotation.")
     articles: int = Field(0, description="Articles with at least one of them.")
@@ -301,27 +348,29 @@ class Quotation(Record):
         default_factory=dict,
         description="Outlet (the article's source, else its host) → occurrences; bounded.",
     )
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: datetime = Field(description="The earliest time of an occurrence.")
+    last_seen: datetime = Field(description="The latest time of an occurrence.")
 
 
 class Bucket(Record):
     """One speaker's statements in one hour or day (value of the windowed ``timeline-hour``
     and ``timeline-day`` tables, key ``[speaker id, [start, end]]``)."""
 
-    statements: int = 0
+    statements: int = Field(0, description="Statements whose article's time falls in it.")
     quotations: int = Field(0, description="Quotations first heard in it.")
-    stances: dict[str, StanceCounts] = Field(default_factory=dict)
+    stances: dict[str, StanceCounts] = Field(
+        default_factory=dict, description="Target → positions the speaker took in it."
+    )
 
 
 class DeadLetter(Record):
     """An input that could not be processed (key on ``deadletter``: the original key)."""
 
-    topic: str
-    partition: int | None = None
-    offset: int | None = None
-    key: str | None = None
-    error: str
+    topic: str = Field(description="The topic the input came on.")
+    partition: int | None = Field(None, description="Its partition there, if it had one.")
+    offset: int | None = Field(None, description="Its offset there, if it had one.")
+    key: str | None = Field(None, description="Its key, if it had one.")
+    error: str = Field(description="What went wrong, in one line.")
     stage: Literal["decode", "validate", "limit", "conflict", "enrich", "produce", "aggregate"] = (
         Field(
             description="decode: not JSON; validate: not a valid Article or over a limit; "
@@ -330,8 +379,8 @@ class DeadLetter(Record):
         )
     )
     payload: str = Field(description="The raw payload, bounded, undecodable bytes escaped.")
-    payload_truncated: bool = False
-    at: datetime = Field(default_factory=utcnow)
+    payload_truncated: bool = Field(False, description="The payload was cut to its bound.")
+    at: datetime = Field(default_factory=utcnow, description="When it was dead-lettered.")
 
 
 WIRE_RECORDS: dict[str, type[Record]] = {

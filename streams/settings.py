@@ -225,6 +225,10 @@ class Settings(BaseSettings):
         """Faust names a table's changelog ``<app id>-<table>-changelog``."""
         return self.internal_topic(f"{table}-changelog")
 
+    def is_changelog(self, topic: str) -> bool:
+        """Whether ``topic`` is the changelog of one of this app's tables."""
+        return topic.startswith(self.internal_topic("")) and topic.endswith("-changelog")
+
     def kafka_client_options(self) -> dict[str, object]:
         """Security options for aiokafka clients, passed through from the settings."""
         options: dict[str, object] = {"security_protocol": self.security_protocol}

@@ -1,5 +1,6 @@
-"""The Faust application: topics, tables and agents, built by :func:`create_app`."""
+"""The Faust application: :class:`~streams.app.parts.StreamsApp` (topics, tables, agents),
+built by :func:`streams.app.factory.create_app`.
 
-from streams.app.factory import StreamsApp, create_app
-
-__all__ = ["StreamsApp", "create_app"]
+Nothing is imported here: a module below (an agent, a view) that imports a sibling would
+otherwise run the factory, which imports it back.
+"""

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from aiokafka.errors import KafkaError
 from faust.exceptions import NotReady
 
 from streams.app import timeline
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from faust.streams import Stream
     from faust.types import StreamT
 
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,25 @@ def _write_global(parts: StreamsApp, table: faust.Table[str, Any], key: str, val
                 task = asyncio.ensure_future(producer.partitions_for(changelog.get_topic_name()))
                 _background.add(task)
                 task.add_done_callback(_background.discard)
+
+
+async def learn_global_changelogs(parts: StreamsApp, timeout: float = 30.0) -> None:
+    """Have the producer learn the partitions of the global tables' changelogs at start,
+    so that the first writes to them (a new speaker, a merge) do not fail as
+    :func:`_write_global` describes."""
+    deadline = time.monotonic() + timeout
+    topics = [t.changelog_topic.get_topic_name() for t in (parts.registry_table, parts.aliases)]
+    while True:
+        try:
+            producer = cast(Any, parts.app.producer)._ensure_producer()
+            for topic in topics:
+                await producer.partitions_for(topic)
+            return
+        except (NotReady, KafkaError) as exc:
+            if time.monotonic() > deadline:
+                log.warning("the producer does not know %s yet: %r", ", ".join(topics), exc)
+                return
+            await asyncio.sleep(0.5)
 
 
 async def publish_merges(parts: StreamsApp) -> None:

@@ -24,7 +24,7 @@ from streams.app.responses import problem
 from streams.kafka.clients import consumer, stop_consumer, topic_partitions
 
 if TYPE_CHECKING:
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 HEARTBEAT_SECONDS = 5.0
 #: Bounds of what ``Last-Event-ID`` may name; anything else in it is ignored.

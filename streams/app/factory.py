@@ -25,8 +25,6 @@ becomes a dead letter instead of an exception inside Faust's consumer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from ssl import SSLContext
 from typing import Any, cast
 
@@ -36,69 +34,22 @@ from streams.app import faust_fixes
 from streams.app.agents import (
     aggregate_agent,
     enrich_agent,
+    learn_global_changelogs,
     ledger_agent,
     publish_merges,
     route_agent,
 )
-from streams.app.metrics import Metrics
+from streams.app.parts import StreamsApp
 from streams.app.runner import EnrichRunner
 from streams.app.tables import WatchedGlobalTable, json_table
 from streams.app.timeline import windowed_tables
+from streams.app.views import refresh_lag, register_views
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
-from streams.nlp.registry import SpeakerRegistry
-from streams.records import KnownSpeaker
 from streams.settings import INTERNAL_TOPIC_NAMES, Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class StreamsApp:
-    """The app and the parts the agents, views and tests reach for."""
-
-    settings: Settings
-    app: faust.App
-    raw: faust.TopicT
-    enriched: faust.TopicT
-    statements: faust.TopicT
-    deadletter: faust.TopicT
-    by_article: faust.TopicT
-    tallies: faust.TopicT
-    speakers: faust.Table[str, Any]
-    ledger: faust.Table[str, Any]
-    quotations: faust.Table[str, Any]
-    quotation_index: faust.Table[str, Any]
-    timeline: dict[str, Any]
-    registry_table: faust.Table[str, Any]
-    versions: faust.Table[str, Any]
-    aliases: faust.Table[str, Any]
-    merges: faust.TopicT
-    runner: EnrichRunner
-    metrics: Metrics = field(default_factory=Metrics)
-    _registry: SpeakerRegistry | None = None
-
-    def registry(self) -> SpeakerRegistry:
-        """The speaker registry: built from the global table once, then kept in step with it
-        entry by entry (:meth:`registry_changed`), never rebuilt."""
-        if self._registry is None:
-            self._registry = SpeakerRegistry(
-                KnownSpeaker.model_validate_json(v) for v in self.registry_table.values() if v
-            )
-        return self._registry
-
-    def registry_if_built(self) -> SpeakerRegistry | None:
-        """The registry, if this worker has needed it yet (only the enrich agent does)."""
-        return self._registry
-
-    def registry_changed(self, changes: Iterable[tuple[str, Any]]) -> None:
-        """Entries another worker (or this one) wrote, as the global table read them."""
-        if self._registry is None:
-            return  # built from the table, with these, when first asked for
-        for _, value in changes:
-            if value:
-                self._registry.put(KnownSpeaker.model_validate_json(value))
 
 
 def _broker_url(settings: Settings) -> str:
@@ -119,12 +70,14 @@ def _credentials(settings: Settings) -> Any:
     return faust.SSLCredentials(ssl_context)
 
 
-def _stream_partitions(consumer: Any) -> list[Any]:
+def _stream_partitions(settings: Settings, consumer: Any) -> list[Any]:
     """The partitions assigned to this worker that its streams read (not table changelogs)."""
-    return [tp for tp in consumer.assignment() if not consumer._is_changelog_tp(tp)]
+    return [tp for tp in consumer.assignment() if not settings.is_changelog(tp.topic)]
 
 
-async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int]]:
+async def _stream_offsets(
+    settings: Settings, app: faust.App
+) -> tuple[dict[Any, int], dict[Any, int]]:
     """(end offset, last offset done) of each stream partition this worker is assigned.
 
     The end offsets are asked of the broker: Faust's monitor only learns them from fetches,
@@ -136,7 +89,7 @@ async def _stream_offsets(app: faust.App) -> tuple[dict[Any, int], dict[Any, int
     """
     monitor = app.monitor
     consumer = cast(Any, app.consumer)
-    assigned = _stream_partitions(consumer)
+    assigned = _stream_partitions(settings, consumer)
     try:
         ends = dict(await consumer.highwaters(*assigned)) if assigned else {}
     except Exception as exc:  # the broker is away: fall back on what the fetches saw
@@ -161,7 +114,7 @@ async def _reread_missing_heads(
     if app.rebalancing or not consumer.flow_active:
         suspects.clear()
         return
-    assigned = set(_stream_partitions(consumer))
+    assigned = set(_stream_partitions(parts.settings, consumer))
     found = {
         tp: offset for tp, offset in faust_fixes.missing_heads(consumer).items() if tp in assigned
     }
@@ -316,6 +269,10 @@ def create_app(settings: Settings) -> StreamsApp:
     app.agent(parts.by_article, name="ledger")(ledger_agent(parts))
     app.agent(parts.tallies, name="aggregate")(aggregate_agent(parts))
 
+    @app.task  # type: ignore[untyped-decorator]
+    async def know_global_changelogs() -> None:
+        await learn_global_changelogs(parts)
+
     @app.timer(interval=1.0)  # type: ignore[untyped-decorator]
     async def merges() -> None:
         """Merges the registry found while reading other workers' entries."""
@@ -327,7 +284,7 @@ def create_app(settings: Settings) -> StreamsApp:
     @app.timer(interval=settings.watchdog_interval)  # type: ignore[untyped-decorator]
     async def watch() -> None:
         """Report partitions that stall and tables still recovering, with their progress."""
-        sources, read = await _stream_offsets(app)
+        sources, read = await _stream_offsets(settings, app)
         stalls, stalled = watchdog.check(read, sources, app.loop.time())
         parts.metrics.stalled_partitions = stalled
         for stall in stalls:
@@ -348,8 +305,6 @@ def create_app(settings: Settings) -> StreamsApp:
         parts.metrics.recovery_remaining = remaining
         if recovery.in_recovery:
             log.info("table recovery in progress: %d changelog records to go", remaining)
-
-    from streams.app.views import refresh_lag, register_views
 
     register_views(parts)
     return parts

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from streams.prometheus import exposition
+from prometheus_client.core import Metric
+
+from streams.prometheus import counter, counter_by, exposition, gauge, gauge_by, histogram
 
 #: Upper bounds (seconds) of the processing-latency histogram's buckets.
 LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -15,7 +17,8 @@ LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 
 @dataclass
 class Histogram:
-    """A cumulative Prometheus histogram with fixed buckets."""
+    """Counts under each of fixed upper bounds (cumulative), their sum and count: a
+    Prometheus histogram's figures (exposed by :func:`streams.prometheus.histogram`)."""
 
     buckets: Sequence[float] = LATENCY_BUCKETS
     counts: list[int] = field(default_factory=list)
@@ -31,16 +34,6 @@ class Histogram:
         for n, bound in enumerate(self.buckets):
             if value <= bound:
                 self.counts[n] += 1
-
-    def samples(self) -> list[tuple[str, float]]:
-        rows: list[tuple[str, float]] = [
-            (f'_bucket{{le="{bound:g}"}}', n)
-            for bound, n in zip(self.buckets, self.counts, strict=True)
-        ]
-        rows.append(('_bucket{le="+Inf"}', self.count))
-        rows.append(("_sum", round(self.total, 6)))
-        rows.append(("_count", self.count))
-        return rows
 
 
 @dataclass
@@ -91,106 +84,75 @@ class Metrics:
 
     def prometheus(self) -> str:
         """The counters in the Prometheus text exposition format."""
-        lines: list[str] = []
+        return exposition(self.families)
 
-        def metric(
-            name: str, kind: str, help_text: str, samples: Sequence[tuple[str, float]]
-        ) -> None:
-            lines.extend(exposition(name, kind, help_text, samples))
-
-        metric(
-            "articles_enriched_total",
-            "counter",
-            "Articles enriched.",
-            [("", self.articles_enriched)],
-        )
-        metric(
+    def families(self) -> Iterator[Metric]:
+        yield counter("articles_enriched_total", "Articles enriched.", self.articles_enriched)
+        yield counter(
             "batches_enriched_total",
-            "counter",
             "Batches of articles sent through spaCy (articles / batches: how full they are).",
-            [("", self.batches_enriched)],
+            self.batches_enriched,
         )
-        metric(
-            "statements_published_total",
-            "counter",
-            "Statements published.",
-            [("", self.statements_published)],
+        yield counter(
+            "statements_published_total", "Statements published.", self.statements_published
         )
-        metric(
-            "statements_counted_total",
-            "counter",
-            "Statements counted in the table.",
-            [("", self.statements_counted)],
+        yield counter(
+            "statements_counted_total", "Statements counted in the table.", self.statements_counted
         )
-        metric(
+        yield counter_by(
             "dead_letters_total",
-            "counter",
             "Inputs sent to the dead-letter topic.",
-            [(f'{{stage="{stage}"}}', n) for stage, n in sorted(self.dead_letters.items())]
-            or [('{stage="decode"}', 0)],
+            "stage",
+            self.dead_letters,
+            empty="decode",
         )
-        metric(
+        yield gauge(
             "stalled_partitions",
-            "gauge",
             "Partitions with records waiting and no progress.",
-            [("", self.stalled_partitions)],
+            self.stalled_partitions,
         )
-        metric(
+        yield counter(
             "partitions_reread_total",
-            "counter",
             "Partitions sought back to re-read records the consumer dropped.",
-            [("", self.partitions_reread)],
+            self.partitions_reread,
         )
-        metric(
-            "stalls_reported_total",
-            "counter",
-            "Stalls reported by the watchdog.",
-            [("", self.stalls_reported)],
+        yield counter(
+            "stalls_reported_total", "Stalls reported by the watchdog.", self.stalls_reported
         )
-        metric(
+        yield gauge(
             "table_recovery_remaining",
-            "gauge",
             "Changelog records left to recover.",
-            [("", self.recovery_remaining)],
+            self.recovery_remaining,
         )
-        metric(
-            "articles_pushed_total",
-            "counter",
-            "Articles received on POST /articles.",
-            [("", self.articles_pushed)],
+        yield counter(
+            "articles_pushed_total", "Articles received on POST /articles.", self.articles_pushed
         )
-        metric(
+        yield gauge(
             "event_streams",
-            "gauge",
             "GET /statements/stream connections open, each holding a Kafka consumer.",
-            [("", self.event_streams)],
+            self.event_streams,
         )
-        metric(
+        yield counter(
             "speakers_merged_total",
-            "counter",
             "Speaker ids found to be another speaker (sent to speaker.merges).",
-            [("", self.speakers_merged)],
+            self.speakers_merged,
         )
-        metric(
+        yield counter(
             "quotation_seconds_total",
-            "counter",
             "Seconds spent counting statements as quotations and in the timeline buckets.",
-            [("", round(self.quotation_seconds, 4))],
+            round(self.quotation_seconds, 4),
         )
-        metric(
+        yield histogram(
             "processing_latency_seconds",
-            "histogram",
             "Seconds from an article's produce timestamp to its enrichment being published.",
-            self.latency.samples(),
+            list(zip(self.latency.buckets, self.latency.counts, strict=True)),
+            self.latency.count,
+            self.latency.total,
         )
-        metric(
+        yield gauge_by(
             "consumer_lag",
-            "gauge",
             "Records after the group's committed offset, on every partition of the topics the "
             "agents read (whichever worker holds it).",
-            [
-                (f'{{topic="{topic}",partition="{partition}"}}', n)
-                for (topic, partition), n in sorted(self.lag.items())
-            ],
+            ("topic", "partition"),
+            {(topic, str(partition)): n for (topic, partition), n in self.lag.items()},
         )
-        return "\n".join(lines) + "\n"

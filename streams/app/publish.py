@@ -30,7 +30,7 @@ from streams.records import EnrichedArticle
 if TYPE_CHECKING:
     import faust
 
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 
 class PublishError(ProcessingError):

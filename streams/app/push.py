@@ -29,7 +29,7 @@ from streams.limits import TooLong, check_article
 from streams.records import Article
 
 if TYPE_CHECKING:
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
 
 log = logging.getLogger(__name__)
 

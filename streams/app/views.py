@@ -55,12 +55,14 @@ from streams.app.tables import prefixed
 from streams.app.timeline import BUCKETS, buckets
 from streams.app.versions import key_partition
 from streams.kafka.lag import group_lag
+from streams.prometheus import CONTENT_TYPE
 from streams.records import SpeakerMerge, SpeakerState, utcnow
 
 if TYPE_CHECKING:
     import faust
 
-    from streams.app.factory import StreamsApp
+    from streams.app.parts import StreamsApp
+    from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -277,14 +279,14 @@ async def _gather(parts: StreamsApp) -> Gathered:
 # --- health and metrics -----------------------------------------------------------------------
 
 
-def consumer_lag(app: faust.App) -> dict[tuple[str, int], int]:
+def consumer_lag(settings: Settings, app: faust.App) -> dict[tuple[str, int], int]:
     """Records between the last one read and the end, per source partition this worker
     reads (not changelogs): what the worker itself knows, without asking the broker."""
     monitor = app.monitor
     read = monitor.tp_read_offsets
     lag = {}
     for tp, end in monitor.tp_end_offsets.items():
-        if tp.topic.endswith("-changelog"):
+        if settings.is_changelog(tp.topic):
             continue
         last = read.get(tp)
         lag[(tp.topic, tp.partition)] = max(0, end - (last + 1 if last is not None else 0))
@@ -303,7 +305,7 @@ async def refresh_lag(parts: StreamsApp) -> None:
         )
     except (KafkaError, OSError, TimeoutError) as exc:
         log.warning("the group's lag could not be read (%r); this worker's own instead", exc)
-        parts.metrics.lag = consumer_lag(parts.app)
+        parts.metrics.lag = consumer_lag(parts.settings, parts.app)
 
 
 def register_views(parts: StreamsApp) -> None:
@@ -478,7 +480,7 @@ def register_views(parts: StreamsApp) -> None:
     async def metrics(self: Any, request: web.Request) -> web.Response:
         await refresh_lag(parts)
         return web.Response(
-            text=parts.metrics.prometheus(), content_type="text/plain", charset="utf-8",
+            text=parts.metrics.prometheus(), content_type=CONTENT_TYPE, charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 import orjson
 
-from streams.errors import StreamsError
+from streams.errors import ConfigError, StreamsError
 from streams.settings import Settings
 
 if TYPE_CHECKING:
@@ -147,8 +147,8 @@ def worker() -> None:
     """Run the Faust worker: the enrich and aggregate agents, the table and the web views."""
     import faust
 
-    from streams.app import create_app
-    from streams.kafka.clients import ensure_topics, topic_specs
+    from streams.app.factory import create_app
+    from streams.kafka.clients import changelog_specs, ensure_topics, topic_specs
     from streams.ports import check_free
 
     settings = _settings()
@@ -157,8 +157,12 @@ def worker() -> None:
     check_free(settings.web_host, settings.web_port, "STREAMS_WEB_PORT")
     _require_broker(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust's datadir goes inside
-    asyncio.run(ensure_topics(settings, extra=topic_specs(settings, internal=True)))
     parts = create_app(settings)
+    internal = [
+        *topic_specs(settings, internal=True),
+        *changelog_specs(settings, parts.app.tables.values()),
+    ]
+    asyncio.run(ensure_topics(settings, extra=internal))
     parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
     try:
         faust.Worker(
@@ -255,9 +259,11 @@ def ingest(
 async def _metrics_server(ingester: Ingester, port: int) -> web.AppRunner:
     from aiohttp import web
 
+    from streams.prometheus import CONTENT_TYPE
+
     async def metrics(request: web.Request) -> web.Response:
         text = ingester.metrics.prometheus()
-        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        return web.Response(text=text, content_type=CONTENT_TYPE, charset="utf-8")
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
@@ -419,11 +425,19 @@ def extract(files: tuple[Path, ...]) -> None:
 
 @cli.command()
 @click.option("--write", is_flag=True, help="Write the schema files instead of checking them.")
-@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("schemas"))
-def schemas(write: bool, directory: Path) -> None:
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The schema files [default: schemas/ of the checkout this package runs from].",
+)
+def schemas(write: bool, directory: Path | None) -> None:
     """Check (or --write) the JSON Schemas in schemas/ against the record models."""
     from streams import schemas as schema_files
+    from streams.checkout import CHECKOUT
 
+    directory = directory or CHECKOUT / "schemas"
     if write:
         for path in schema_files.write(directory):
             click.echo(f"wrote {path}")
@@ -478,27 +492,13 @@ def eval_command(
     no_cost: bool,
 ) -> None:
     """Score the extraction on every evaluation set, side by side (table, or --json)."""
-    from streams.evaluation.report import (
-        EvalSet,
-        default_sets,
-        format_problems,
-        format_report,
-        run,
-    )
+    from streams.evaluation.report import choose_sets, format_problems, format_report, run
     from streams.nlp.enrich import Enricher
 
     settings = _settings()
     _setup_logging(settings)
     given = {"annotated": annotated, "newsdev": newsdev, "polnear": polnear}
-    sets = []
-    for entry in default_sets():
-        path = given[entry.name]
-        if path is not None:
-            entry = EvalSet(entry.name, entry.kind, path)
-            if not entry.present():
-                raise StreamsError(f"no {entry.name} data in {path}: check the path")
-        if not only or entry.name in only:
-            sets.append(entry)
+    sets = choose_sets(given, only)
     report = run(Enricher.from_settings(settings), sets, limit=limit, measure_cost=not no_cost)
     listing = format_problems(report, sets) if problems else ""
     if not problems:
@@ -550,6 +550,13 @@ def eval_command(
     "known speakers.",
 )
 @click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A checkout of the project: its seeds/ and tests/annotated/ make the corpus "
+    "[default: the checkout this package runs from].",
+)
+@click.option(
     "--statements",
     type=int,
     default=1_000_000,
@@ -569,16 +576,21 @@ def bench(
     out: Path | None,
     soak: bool,
     state: bool,
+    root: Path | None,
     statements: int,
     speakers: int,
 ) -> None:
     """Throughput and latency: bare nlp.pipe, extraction, and end to end through Kafka."""
-    from streams.bench import format_report, format_soak, run_bench, run_soak
+    from streams.bench import corpus_texts, format_report, format_soak, run_bench, run_soak
+    from streams.checkout import CHECKOUT
     from streams.demo import broker_for
 
     settings = _settings()
     _setup_logging(settings)
     out = out or Path("bench-state.json" if state else "bench-report.json")
+    root = root or CHECKOUT
+    if not state:
+        corpus_texts(root)  # its data, before a broker is started for nothing
     with broker_for(settings):
         if state:
             from streams.bench_state import format_state, run_state_bench
@@ -586,10 +598,10 @@ def bench(
             report = run_state_bench(settings, statements, speakers, out)
             click.echo(format_state(report))
         elif soak:
-            report = run_soak(settings, Path("."), n * 10, out)
+            report = run_soak(settings, root, n * 10, out)
             click.echo(format_soak(report))
         else:
-            report = run_bench(settings, Path("."), n, workers, out)
+            report = run_bench(settings, root, n, workers, out)
             click.echo(format_report(report))
     click.echo(f"\nreport written to {out}")
 
@@ -604,9 +616,8 @@ def bench(
 @click.option(
     "--seeds",
     type=click.Path(exists=True, path_type=Path),
-    default=Path("seeds"),
-    show_default=True,
-    help="Files or folder to replay.",
+    default=None,
+    help="Files or folder to replay [default: seeds/ of the checkout this package runs from].",
 )
 @click.option(
     "--timeout",
@@ -615,10 +626,15 @@ def bench(
     show_default=True,
     help="Seconds to wait for the replayed articles to be processed.",
 )
-def demo(once: bool, seeds: Path, timeout: float) -> None:
+def demo(once: bool, seeds: Path | None, timeout: float) -> None:
     """Start the broker if none answers, a worker, replay the seeds, print the speakers table."""
+    from streams.checkout import SEEDS
     from streams.demo import run_demo
 
+    if seeds is None:
+        if not SEEDS.is_dir():
+            raise ConfigError(f"no seeds in {SEEDS}: give the articles to replay with --seeds")
+        seeds = SEEDS
     settings = _settings()
     _setup_logging(settings)
     sys.exit(run_demo(settings, seeds, once=once, timeout=timeout))

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from streams.checkout import ANNOTATED, SHARED_DATA
+from streams.errors import ConfigError
 from streams.evaluation import annotated, polnear
 from streams.nlp.enrich import Enricher
 from streams.records import Article, EnrichedArticle
@@ -36,19 +38,42 @@ class EvalSet:
         return self.path.is_dir() and any(self.path.glob("*.json"))
 
 
-#: the checkout the package runs from: ``tests/annotated`` lies in it, ``shared/`` beside it
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-def default_sets(checkout: Path = CHECKOUT) -> list[EvalSet]:
+def default_sets() -> list[EvalSet]:
     """The three sets where a checkout of the project keeps them, wherever the command runs
-    from: the annotated set in the checkout, newsdev and PolNeAR dev in ``shared/`` beside it."""
-    shared = checkout.parent / "shared" / "data"
+    from: the annotated set in the checkout, newsdev and PolNeAR dev in ``shared/`` beside it
+    (:mod:`streams.checkout`)."""
     return [
-        EvalSet("annotated", "annotated", checkout / "tests" / "annotated"),
-        EvalSet("newsdev", "annotated", shared / "newsdev"),
-        EvalSet("polnear", "polnear", shared / "polnear-dev"),
+        EvalSet("annotated", "annotated", ANNOTATED),
+        EvalSet("newsdev", "annotated", SHARED_DATA / "newsdev"),
+        EvalSet("polnear", "polnear", SHARED_DATA / "polnear-dev"),
     ]
+
+
+def choose_sets(given: dict[str, Path | None], only: tuple[str, ...]) -> list[EvalSet]:
+    """The sets to score: the defaults, each replaced by the path ``given`` for it, kept to
+    ``only`` when named. :class:`ConfigError` for a given path without the set's data, for a
+    set named in ``only`` whose data is absent, or when no set's data is present at all."""
+    sets = []
+    for entry in default_sets():
+        path = given.get(entry.name)
+        if path is not None:
+            entry = EvalSet(entry.name, entry.kind, path)
+            if not entry.present():
+                raise ConfigError(f"no {entry.name} data in {path}: check the path")
+        if not only or entry.name in only:
+            if entry.name in only and not entry.present():
+                raise ConfigError(
+                    f"no {entry.name} data in {entry.path}: give its folder with "
+                    f"--{entry.name} PATH"
+                )
+            sets.append(entry)
+    if not any(entry.present() for entry in sets):
+        raise ConfigError(
+            "no evaluation data found (looked in "
+            + ", ".join(str(entry.path) for entry in sets)
+            + "): run from a checkout of the project or give --annotated, --newsdev or --polnear"
+        )
+    return sets
 
 
 _TITLES = {

@@ -10,9 +10,12 @@ unreadable) and **errors** (not produced for now, retried at a later poll). So
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from streams.prometheus import exposition
+from prometheus_client.core import Metric
+
+from streams.prometheus import counter, counter_by, exposition
 
 
 @dataclass
@@ -93,39 +96,32 @@ class IngestMetrics:
         self.ignored.update(summary.ignored)
 
     def prometheus(self) -> str:
-        def by_reason(counts: Counter[str], empty: str) -> list[tuple[str, float]]:
-            rows = [(f'{{reason="{_label(r)}"}}', float(n)) for r, n in sorted(counts.items())]
-            return rows or [(f'{{reason="{empty}"}}', 0.0)]
+        return exposition(self.families)
 
-        rows: list[tuple[str, str, list[tuple[str, float]]]] = [
-            ("ingest_polls_total", "Feed polls.", [("", float(self.polls))]),
-            ("ingest_feed_errors_total", "Polls whose feed failed.", [("", self.feed_errors)]),
-            ("ingest_items_total", "Items read in feeds.", [("", float(self.items))]),
-            ("ingest_items_new_total", "Items produced to articles.raw.", [("", self.new)]),
-            ("ingest_items_duplicate_total", "Items seen before.", [("", self.duplicate)]),
-            (
-                "ingest_items_skipped_total",
-                "Items skipped, by reason.",
-                by_reason(self.skipped, "no usable text"),
-            ),
-            (
-                "ingest_item_errors_total",
-                "Items that failed for now (retried), by reason.",
-                by_reason(self.errors, "page timed out"),
-            ),
-            (
-                "ingest_item_fields_ignored_total",
-                "Item fields that could not be read and were left out, by reason.",
-                by_reason(self.ignored, "date unreadable"),
-            ),
-        ]
-        lines = [
-            line
-            for name, help_text, samples in rows
-            for line in exposition(name, "counter", help_text, samples)
-        ]
-        return "\n".join(lines) + "\n"
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    def families(self) -> Iterator[Metric]:
+        yield counter("ingest_polls_total", "Feed polls.", self.polls)
+        yield counter("ingest_feed_errors_total", "Polls whose feed failed.", self.feed_errors)
+        yield counter("ingest_items_total", "Items read in feeds.", self.items)
+        yield counter("ingest_items_new_total", "Items produced to articles.raw.", self.new)
+        yield counter("ingest_items_duplicate_total", "Items seen before.", self.duplicate)
+        yield counter_by(
+            "ingest_items_skipped_total",
+            "Items skipped, by reason.",
+            "reason",
+            self.skipped,
+            empty="no usable text",
+        )
+        yield counter_by(
+            "ingest_item_errors_total",
+            "Items that failed for now (retried), by reason.",
+            "reason",
+            self.errors,
+            empty="page timed out",
+        )
+        yield counter_by(
+            "ingest_item_fields_ignored_total",
+            "Item fields that could not be read and were left out, by reason.",
+            "reason",
+            self.ignored,
+            empty="date unreadable",
+        )

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from mode.utils.times import want_seconds
 
 from streams.errors import BrokerError
 from streams.settings import INTERNAL_TOPIC_NAMES, TOPIC_NAMES, Settings
@@ -67,6 +68,38 @@ def topic_specs(settings: Settings, *, internal: bool = False) -> list[NewTopic]
                 name=settings.internal_topic(name) if internal else settings.topic(name),
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
+                topic_configs=configs,
+            )
+        )
+    return specs
+
+
+def changelog_specs(settings: Settings, tables: Iterable[Any]) -> list[NewTopic]:
+    """The changelog topics of Faust ``tables``, as Faust would create them (partitions,
+    replicas, cleanup policy, a windowed table's retention, the table's extra config).
+
+    The worker creates them before Faust starts, with the rest: Faust creates a missing
+    changelog itself at start-up and subscribes at once, and a consumer whose metadata does
+    not show the new topic yet ignores it ("Ignoring missing topic") until its next metadata
+    refresh, minutes later, with the table's recovery waiting on it meanwhile.
+    """
+    specs = []
+    for table in tables:
+        topic = table.changelog_topic
+        policy = [
+            flag for flag, on in (("compact", topic.compacting), ("delete", topic.deleting)) if on
+        ]
+        configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        if policy:
+            configs["cleanup.policy"] = ",".join(policy)
+        if topic.retention:
+            configs["retention.ms"] = str(int(want_seconds(topic.retention) * 1000))
+        configs.update({k: str(v) for k, v in (topic.config or {}).items()})
+        specs.append(
+            NewTopic(
+                name=topic.get_topic_name(),
+                num_partitions=topic.partitions or settings.partitions,
+                replication_factor=topic.replicas or settings.replication_factor,
                 topic_configs=configs,
             )
         )

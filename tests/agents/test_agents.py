@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.app import StreamsApp, create_app
+from streams.app.factory import create_app
+from streams.app.parts import StreamsApp
 from streams.codec import dumps
 from streams.records import Article, SpeakerState, Statement
 from streams.settings import Settings

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from streams.broker import LocalKafka
+from streams.errors import WorkerError
 from streams.settings import Settings
+from streams.workers import start_worker, stop_process, wait_healthy
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -118,26 +119,13 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "streams", "worker"],
-                cwd=ROOT,
-                env=settings_env(self.settings),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{self.settings.web_port}/health/"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"worker exited; see {self.log}"
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
-        self.stop(signal.SIGKILL)  # never leave a worker behind the test
-        raise AssertionError(f"worker did not answer on {url}; see {self.log}")
+        self.proc = start_worker(self.settings, self.log, env=settings_env(self.settings), cwd=ROOT)
+        try:
+            wait_healthy(self.proc, self.settings.web_port, timeout=120, log_path=self.log)
+        except WorkerError as exc:
+            self.stop(signal.SIGKILL)  # never leave a worker behind the test
+            raise AssertionError(str(exc)) from None
+        return self
 
     def wait_complete(self, timeout: float = 120) -> Worker:
         """Wait until the worker answers ``/speakers`` for every table partition: it has
@@ -157,13 +145,8 @@ class Worker:
             time.sleep(0.5)
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, timeout=60, sig=sig)
 
 
 @pytest.fixture(scope="session")

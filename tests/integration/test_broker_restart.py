@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streams.broker import LocalKafka
-from streams.demo import collect, result_offsets
+from streams.readback import collect, result_offsets
 from streams.sources.replay import replay
 from tests.integration.conftest import Worker, make_settings
 from tests.integration.test_crash import ARTICLES, corpus, counted_once, wait_for_progress

@@ -20,9 +20,8 @@ import orjson
 import pytest
 
 from streams.bench import child_pids
-from streams.demo import collect, result_offsets
 from streams.kafka.tail import end_offsets
-from streams.readback import Table
+from streams.readback import Table, collect, result_offsets
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT

@@ -19,10 +19,9 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.demo import collect, result_offsets
 from streams.kafka.lag import group_lag
 from streams.kafka.tail import tail
-from streams.readback import Table
+from streams.readback import Table, collect, result_offsets
 from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.integration.conftest import Worker, free_port

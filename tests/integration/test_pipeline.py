@@ -79,7 +79,7 @@ def test_enriched_and_statement_records_are_schema_valid_and_keyed(
 def test_the_speaker_registry_is_shared_through_its_global_table(
     kafka: Settings, first_pass: list[SpeakerSummary], validate_wire: Validate
 ) -> None:
-    entries = read_topic(kafka, f"{kafka.app_id}-speaker-registry-changelog")
+    entries = read_topic(kafka, kafka.changelog_topic("speaker-registry"))
     for record in entries:
         validate_wire("known_speaker", record["value"])
     known = {r["key"]: r["value"] for r in entries}

@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.demo import collect, result_offsets
 from streams.kafka.tail import end_offsets, tail
+from streams.readback import collect, result_offsets
 from streams.records import SpeakerState
 from streams.settings import Settings
 from tests.integration.conftest import Worker, free_port

@@ -203,3 +203,52 @@ def test_extract_of_a_missing_path_exits_1_in_one_line(tmp_path: Path) -> None:
         f"error: {tmp_path / 'nope.txt'}: no such file or folder"
     ]
     assert result.stdout == b""
+
+
+def test_bench_without_its_corpus_says_so_before_any_broker(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bench", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no texts for the benchmark in" in result.output
+    assert "--root" in result.output and "broker" not in result.output
+
+
+def test_bench_finds_its_corpus_in_the_checkout_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams.bench import corpus_texts
+
+    monkeypatch.chdir(tmp_path)
+    assert len(corpus_texts()) >= 10
+
+
+def test_demo_without_seeds_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("streams.checkout.SEEDS", tmp_path / "nowhere")
+    result = CliRunner().invoke(cli, ["demo", "--once"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: no seeds in {tmp_path / 'nowhere'}: give the articles to replay with --seeds"
+    ]
+
+
+def test_eval_of_a_set_whose_data_is_absent_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streams.evaluation.report import EvalSet
+
+    sets = [
+        EvalSet("annotated", "annotated", ROOT / "tests" / "annotated"),
+        EvalSet("newsdev", "annotated", tmp_path / "newsdev"),
+        EvalSet("polnear", "polnear", tmp_path / "polnear-dev"),
+    ]
+    monkeypatch.setattr("streams.evaluation.report.default_sets", lambda: sets)
+    result = CliRunner().invoke(cli, ["eval", "--set", "polnear"])
+    assert result.exit_code == 1
+    assert f"no polnear data in {tmp_path / 'polnear-dev'}: give its folder with --polnear" in (
+        result.output
+    )
+    monkeypatch.setattr("streams.evaluation.report.default_sets", lambda: sets[1:])
+    result = CliRunner().invoke(cli, ["eval"])
+    assert result.exit_code == 1
+    assert "no evaluation data found" in result.output

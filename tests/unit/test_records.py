@@ -133,3 +133,30 @@ def test_records_are_immutable() -> None:
     article = Article(article_id="a1", text="x")
     with pytest.raises(Exception, match="frozen"):
         article.text = "y"  # type: ignore[misc]
+
+
+def _properties(node: Any, where: str) -> list[tuple[str, Any]]:
+    """Every (path, property schema) under ``node``, nested definitions included."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            found.append((f"{where}.{name}", prop))
+        for key, value in node.items():
+            if key != "properties":
+                found += _properties(value, f"{where}/{key}")
+            else:
+                for name, prop in value.items():
+                    found += _properties(prop, f"{where}.{name}")
+    elif isinstance(node, list):
+        for n, item in enumerate(node):
+            found += _properties(item, f"{where}[{n}]")
+    return found
+
+
+@pytest.mark.parametrize("filename", sorted(p.name for p in SCHEMAS.glob("*.schema.json")))
+def test_every_property_of_every_schema_has_a_description(filename: str) -> None:
+    schema = orjson.loads((SCHEMAS / filename).read_bytes())
+    properties = _properties(schema, filename)
+    assert properties
+    missing = [path for path, prop in properties if not prop.get("description")]
+    assert not missing, f"properties without a description: {missing}"

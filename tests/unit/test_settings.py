@@ -44,3 +44,12 @@ def test_sasl_options_pass_through_without_leaking_the_secret(
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.kafka_client_options()["sasl_plain_password"] == "s3cret"
     assert "s3cret" not in repr(settings)
+
+
+def test_changelog_names_and_the_test_for_one() -> None:
+    settings = Settings(app_id="news", topic_prefix="")
+    assert settings.changelog_topic("speakers") == "news-speakers-changelog"
+    assert settings.is_changelog(settings.changelog_topic("statement-ledger"))
+    assert not settings.is_changelog("news-statements-by-article")
+    assert not settings.is_changelog("other-speakers-changelog")  # another app's
+    assert not settings.is_changelog("statements")

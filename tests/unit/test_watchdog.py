@@ -48,3 +48,27 @@ def test_prometheus_text_has_help_type_and_samples() -> None:
     assert 'streams_dead_letters_total{stage="decode"} 2' in text
     for line in text.splitlines():
         assert line.startswith("#") or len(line.split()) == 2
+
+
+def test_prometheus_text_parses_with_every_family_and_the_histogram() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    metrics = Metrics(articles_enriched=3)
+    for seconds in (0.01, 0.2, 0.2, 120.0):
+        metrics.latency.observe(seconds)
+    metrics.lag = {("statements", 1): 7}
+    families = {f.name: f for f in text_string_to_metric_families(metrics.prometheus())}
+    assert families["streams_articles_enriched"].type == "counter"
+    assert families["streams_stalled_partitions"].type == "gauge"
+    buckets = {
+        s.labels["le"]: s.value
+        for s in families["streams_processing_latency_seconds"].samples
+        if s.name.endswith("_bucket")
+    }
+    assert buckets["0.05"] == 1 and buckets["0.25"] == 3 and buckets["60"] == 3
+    assert buckets["+Inf"] == 4
+    (lag,) = families["streams_consumer_lag"].samples
+    assert lag.labels == {"topic": "statements", "partition": "1"} and lag.value == 7
+    # a stage with no dead letter yet still shows the family
+    (dead,) = families["streams_dead_letters"].samples
+    assert dead.labels == {"stage": "decode"} and dead.value == 0
