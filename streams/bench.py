@@ -6,7 +6,8 @@ In one run, over a corpus of N articles (distinct ids) built from the project's 
 (b) the enrichment without Kafka (the ``streams extract`` path: the project's pipeline, whose
     attribute ruler does the same work through an index, then the extraction);
 (c) end to end through Kafka — replay → enrich → statements → table — from the first
-    produce to the last table update, with the worker(s) as subprocesses;
+    produce to the last table update, with the worker(s) as subprocesses; and the seconds the
+    workers spent on the quotation step (quotations and timeline), with their share of it;
 (a) and (b) take the best of two interleaved runs, and (a) runs once more at the end to show
 how far the machine's speed drifted meanwhile. Before (c), an unmeasured end-to-end pass over
 150 articles warms the broker's JVM up; after (c), a second end-to-end pass at half of (c)'s
@@ -25,9 +26,10 @@ import os
 import statistics
 import subprocess
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -213,6 +215,10 @@ def end_to_end(
         asyncio.run(collect(settings, [a.article_id for a in articles], starts, timeout=1800))
         seconds = time.monotonic() - started
         cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_sample(pids, broker).items()}
+        quotation = sum(
+            _health(settings.web_port + 1 + i)["metrics"].get("quotation_seconds", 0.0)
+            for i in range(workers)
+        )
         peak = sum(_peak_kib(p.pid) for p in procs)
     finally:
         for proc in procs:
@@ -223,6 +229,7 @@ def end_to_end(
     latencies = statement_latencies(raw, enriched, changelog)
     return {
         "seconds": seconds,
+        "quotation_seconds": round(quotation, 3),
         "peak_rss_mib": round(peak / 1024, 1),
         "latencies": latencies,
         "cpu_seconds": cpu,
@@ -240,6 +247,11 @@ def bench_worker(settings: Settings, workdir: Path, n: int = 0) -> subprocess.Po
         "STREAMS_DATA_DIR": str(workdir / name),
     }
     return start_worker(settings, workdir / f"{name}.log", overrides)
+
+
+def _health(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as response:
+        return cast(dict[str, Any], orjson.loads(response.read()))
 
 
 def run_bench(
@@ -331,6 +343,10 @@ def run_bench(
             "latency_p99_s": round(percentile(lat, 99), 3),
             "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
             "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
+            # the quotation step (quotations and timeline, in the aggregate): its seconds, and
+            # their share of the run's seconds times its workers (each has one event loop)
+            "quotation_seconds": full["quotation_seconds"],
+            "quotation_share": round(full["quotation_seconds"] / (count * full["seconds"]), 4),
             "cpu_seconds": full["cpu_seconds"],
         }
     report["scaling"] = scaling(report["end_to_end"])
@@ -394,6 +410,12 @@ def format_report(report: dict[str, Any]) -> str:
             f"p50 {e2e['latency_p50_s']} s, p95 {e2e['latency_p95_s']} s, "
             f"p99 {e2e['latency_p99_s']} s; peak memory {e2e['peak_rss_mib']} MiB"
         )
+    for count, e2e in report["end_to_end"].items():
+        if "quotation_seconds" in e2e:
+            lines.append(
+                f"quotation step, {count} worker(s): {e2e['quotation_seconds']} s of "
+                f"{e2e['seconds']} s, {100 * e2e['quotation_share']:.2f} % of the run"
+            )
     warmup = report.get("warmup")
     if warmup:
         lines.append(

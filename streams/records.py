@@ -16,8 +16,8 @@ SCHEMA_VERSION = 1
 
 #: Longest value of each of an article's short fields (characters). The text's limit is a
 #: setting (``STREAMS_MAX_ARTICLE_CHARS``), checked by :func:`streams.limits.check_article`.
-#: The URL is copied into every statement of the article, so its bound also bounds what an
-#: article's outputs can grow to.
+#: The URL, source and title are copied into every statement of the article, so their bounds
+#: also bound what an article's outputs can grow to.
 MAX_ARTICLE_ID_CHARS = 256
 MAX_URL_CHARS = 2048
 MAX_SOURCE_CHARS = 256
@@ -124,6 +124,14 @@ class Statement(Record):
         (), description="The speaker's positions toward targets the statement names."
     )
     url: str | None = Field(None, description="The article's URL, when it has one.")
+    source: str | None = Field(None, description="The article's outlet, when it names one.")
+    title: str | None = Field(None, description="The article's headline, when it has one.")
+    published_at: datetime | None = Field(
+        None, description="When the article was published, when it says."
+    )
+    fetched_at: datetime | None = Field(
+        None, description="When the article was fetched: the statement's time without published_at."
+    )
 
 
 class EnrichedArticle(Record):
@@ -163,6 +171,11 @@ class RecentStatement(Record):
     content: str = Field(description="What was said.")
     kind: StatementKind = Field(description="direct, indirect or mixed.")
     url: str | None = Field(None, description="The article's URL, when it has one.")
+    cue: str | None = Field(None, description='The words that attribute it ("said").')
+    source: str | None = Field(None, description="The outlet: the article's source, else its host.")
+    title: str | None = Field(None, description="The article's headline, when it has one.")
+    at: datetime | None = Field(None, description="The article's published_at, else fetched_at.")
+    quotation_id: str | None = Field(None, description="The quotation it was counted as.")
 
 
 class SpeakerSummary(Record):
@@ -176,6 +189,7 @@ class SpeakerSummary(Record):
     )
     statements: int = Field(0, description="Statements counted, each once.")
     articles: int = Field(0, description="Articles with at least one of those statements.")
+    quotations: int = Field(0, description="Distinct quotations among the statements counted.")
     stances: dict[str, StanceCounts] = Field(
         default_factory=dict,
         description="Target → how often the speaker took each position toward it (the 100 "
@@ -316,6 +330,39 @@ class KnownSpeaker(Record):
     )
 
 
+class Quotation(Record):
+    """The same words of one speaker in any article (value of the ``quotations`` table, key
+    ``<speaker id>|<quotation id>``)."""
+
+    quotation_id: str = Field(description="A hash of the speaker id and its first quote's words.")
+    speaker_id: str = Field(description="Whose words they are.")
+    text: str = Field(description="The longest quote of it counted.")
+    occurrences: int = Field(0, description="Statements counted as this quotation.")
+    articles: int = Field(0, description="Articles with at least one of them.")
+    recent_articles: tuple[str, ...] = Field(
+        (),
+        description="The articles of its last occurrences (an article quoting it twice "
+        "counts once); bounded.",
+    )
+    sources: dict[str, int] = Field(
+        default_factory=dict,
+        description="Outlet (the article's source, else its host) → occurrences; bounded.",
+    )
+    first_seen: datetime = Field(description="The earliest time of an occurrence.")
+    last_seen: datetime = Field(description="The latest time of an occurrence.")
+
+
+class Bucket(Record):
+    """One speaker's statements in one hour or day (value of the windowed ``timeline-hour``
+    and ``timeline-day`` tables, key ``[speaker id, [start, end]]``)."""
+
+    statements: int = Field(0, description="Statements whose article's time falls in it.")
+    quotations: int = Field(0, description="Quotations first heard in it.")
+    stances: dict[str, StanceCounts] = Field(
+        default_factory=dict, description="Target → positions the speaker took in it."
+    )
+
+
 class DeadLetter(Record):
     """An input that could not be processed (key on ``deadletter``: the original key)."""
 
@@ -346,6 +393,8 @@ WIRE_RECORDS: dict[str, type[Record]] = {
     "article_ledger": ArticleLedger,
     "tally": Tally,
     "speaker_merge": SpeakerMerge,
+    "quotation": Quotation,
+    "bucket": Bucket,
     "known_speaker": KnownSpeaker,
     "dead_letter": DeadLetter,
 }

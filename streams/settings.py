@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         "their last change: a statement that comes again within it is not counted twice. "
         "As long as the topics keep their records (a week).",
     )
+    quotation_retention: float = Field(
+        30 * 24 * 3600.0,
+        gt=0,
+        description="Seconds a speaker's quotations and their shingle index are kept after "
+        "their last change: a quote that comes again later starts a new quotation.",
+    )
     max_article_chars: int = Field(
         200_000, ge=1, description="Longer articles go to the dead-letter topic."
     )

@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, cast
 from aiokafka.errors import KafkaError
 from faust.exceptions import NotReady
 
+from streams.app import timeline
 from streams.app.aggregate import apply_tally
 from streams.app.deadletter import dead_letter
 from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
+from streams.app.quotations import count, counted
+from streams.app.tables import OneRead
 from streams.app.versions import claim
 from streams.codec import dumps, loads, loads_json
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
@@ -305,7 +308,16 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
                 continue
             current = table.get(key)
             state = SpeakerState.model_validate_json(current) if current is not None else None
-            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit)
+            now = utcnow()
+            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit, at=now)
+            if step.state is not None and step.state.merged_into is None and not step.send:
+                # the statement counted (or uncounted) here: as a quotation of this speaker
+                began = time.perf_counter()
+                index, quotations = OneRead(parts.quotation_index), OneRead(parts.quotations)
+                quoted = count(index, quotations, key, tally, at=now)
+                timeline.record(parts.timeline, key, quoted)
+                step.state = counted(step.state, tally, quoted)
+                parts.metrics.quotation_seconds += time.perf_counter() - began
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = dumps(step.state)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from streams.app.quotations import event_time, outlet
 from streams.nlp.speakers import PRONOUNS
 from streams.records import (
     RecentStatement,
@@ -105,6 +106,10 @@ def _add(
             content=statement.content,
             kind=statement.kind,
             url=statement.url,
+            cue=statement.cue,
+            source=outlet(statement.source, statement.url),
+            title=statement.title,
+            at=event_time(statement, at),
         ),
         *summary.recent,
     )[:recent_limit]
@@ -113,7 +118,7 @@ def _add(
             "aliases": aliases,
             "statements": summary.statements + 1,
             "articles": summary.articles + tally.article,
-            "stances": _count_stances(summary.stances, statement.stances, 1),
+            "stances": count_stances(summary.stances, statement.stances, 1),
             "recent": recent,
             "last_seen": max(summary.last_seen, at),
         }
@@ -125,15 +130,16 @@ def _retract(summary: SpeakerSummary, tally: Tally) -> SpeakerSummary:
         update={
             "statements": max(0, summary.statements - 1),
             "articles": max(0, summary.articles + tally.article),
-            "stances": _count_stances(summary.stances, tally.stances, -1),
+            "stances": count_stances(summary.stances, tally.stances, -1),
             "recent": tuple(r for r in summary.recent if r.statement_id != tally.statement_id),
         }
     )
 
 
-def _count_stances(
+def count_stances(
     stances: dict[str, StanceCounts], found: tuple[Stance, ...], step: int
 ) -> dict[str, StanceCounts]:
+    """``stances`` with each of ``found`` counted ``step`` (1 or -1) times; bounded."""
     out = dict(stances)
     for stance in found:
         counts = out.get(stance.target)
@@ -252,6 +258,7 @@ def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> Spe
             "aliases": aliases,
             "statements": mine.statements + theirs.statements,
             "articles": mine.articles + theirs.articles,
+            "quotations": mine.quotations + theirs.quotations,
             "stances": stances,
             "recent": recent[:recent_limit],
             "first_seen": min(mine.first_seen, theirs.first_seen),

@@ -9,6 +9,9 @@ Data flow::
         ──▶ ledger (table statement-ledger, key: article_id, on disk, retention)
         ──▶ <app>-speaker-tallies (key: speaker_id)
         ──▶ aggregate ──▶ table speakers (key: speaker_id, co-partitioned)
+                      └─▶ tables quotations, quotation-index (key: speaker_id|…, on disk,
+                          in the speaker's partition)
+                      └─▶ windowed tables timeline-hour, timeline-day (key: [speaker_id, window])
     enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
 
 The ledger knows, per article, which statements are counted and under whom, so a statement
@@ -39,6 +42,7 @@ from streams.app.agents import (
 from streams.app.parts import StreamsApp
 from streams.app.runner import EnrichRunner
 from streams.app.tables import WatchedGlobalTable, json_table
+from streams.app.timeline import windowed_tables
 from streams.app.views import refresh_lag, register_views
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
@@ -197,6 +201,22 @@ def create_app(settings: Settings) -> StreamsApp:
         on_disk=True,
         help="ArticleLedger per article_id: which statements are counted, under whom.",
     )
+    quotations = json_table(
+        app,
+        settings,
+        "quotations",
+        retention=settings.quotation_retention,
+        on_disk=True,
+        help="Quotation per <speaker_id>|<quotation_id>: the same words, any outlet.",
+    )
+    quotation_index = json_table(
+        app,
+        settings,
+        "quotation-index",
+        retention=settings.quotation_retention,
+        on_disk=True,
+        help="Per speaker: shingle → quotation id, statement → occurrence (see quotations.py).",
+    )
     registry = json_table(
         app,
         settings,
@@ -230,6 +250,9 @@ def create_app(settings: Settings) -> StreamsApp:
         tallies=topic(INTERNAL_TOPIC_NAMES[1], internal=True),
         speakers=speakers,
         ledger=ledger,
+        quotations=quotations,
+        quotation_index=quotation_index,
+        timeline=windowed_tables(app, settings),
         registry_table=registry,
         versions=versions,
         aliases=aliases,

@@ -70,6 +70,9 @@ def tallies(statement: Statement, counted: Counted) -> list[Tally]:
                 speaker=counted.moved_from,
                 partition=counted.partition,
                 offset=counted.offset,
+                # the same words in the same article (the id says so): what the speaker's
+                # quotations and timeline take it back by
+                statement=statement,
                 statement_id=statement.statement_id,
                 stances=counted.moved_stances,
                 article=-1 if counted.closed else 0,

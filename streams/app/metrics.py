@@ -52,6 +52,8 @@ class Metrics:
     articles_pushed: int = 0
     event_streams: int = 0  # /statements/stream connections open now
     speakers_merged: int = 0
+    #: seconds the aggregate spent counting statements as quotations and in the timeline
+    quotation_seconds: float = 0.0
     latency: Histogram = field(default_factory=Histogram)
     #: (topic, partition) → records behind the end of the partition; set by the web view
     lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
@@ -70,6 +72,7 @@ class Metrics:
             "articles_pushed": self.articles_pushed,
             "event_streams": self.event_streams,
             "speakers_merged": self.speakers_merged,
+            "quotation_seconds": round(self.quotation_seconds, 4),
             "latency_seconds": {
                 "count": self.latency.count,
                 "mean": round(self.latency.total / self.latency.count, 4)
@@ -133,6 +136,11 @@ class Metrics:
             "speakers_merged_total",
             "Speaker ids found to be another speaker (sent to speaker.merges).",
             self.speakers_merged,
+        )
+        yield counter(
+            "quotation_seconds_total",
+            "Seconds spent counting statements as quotations and in the timeline buckets.",
+            round(self.quotation_seconds, 4),
         )
         yield histogram(
             "processing_latency_seconds",

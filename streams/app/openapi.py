@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from streams.app.paging import QUOTATION_SORT_KEYS
 from streams.records import Article, RecentStatement, StanceCounts, Statement
 
 
@@ -63,6 +64,23 @@ _QUERY = [
 ]
 
 
+def _page(item: str, extra: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A page of ``item`` schemas as the paged lists answer it, with ``extra`` properties."""
+    return {
+        "type": "object",
+        "required": [*(required or []), "total", "offset", "limit", "sort", "order", "items"],
+        "properties": {
+            "total": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "sort": {"type": "string"},
+            "order": {"type": "string"},
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            **extra,
+        },
+    }
+
+
 @cache
 def openapi() -> dict[str, Any]:
     """The API description as a JSON-ready dict."""
@@ -95,6 +113,7 @@ def openapi() -> dict[str, Any]:
         "aliases": {"type": "array", "items": {"type": "string"}},
         "statements": {"type": "integer"},
         "articles": {"type": "integer"},
+        "quotations": {"type": "integer", "description": "Distinct quotations."},
         "first_seen": {"type": "string", "format": "date-time"},
         "last_seen": {"type": "string", "format": "date-time"},
         "schema_version": {"type": "integer"},
@@ -117,19 +136,9 @@ def openapi() -> dict[str, Any]:
                     },
                 },
             },
-            "SpeakerPage": {
-                "type": "object",
-                "required": ["total", "offset", "limit", "sort", "order", "items"],
-                "properties": {
-                    "total": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                    "limit": {"type": "integer"},
-                    "sort": {"type": "string"},
-                    "order": {"type": "string"},
-                    "items": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/SpeakerListItem"},
-                    },
+            "SpeakerPage": _page(
+                "SpeakerListItem",
+                {
                     "partial": {
                         "type": "boolean",
                         "description": "Some table partitions are missing from the answer: no "
@@ -139,7 +148,7 @@ def openapi() -> dict[str, Any]:
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                     "missing_workers": {"type": "array", "items": {"type": "string"}},
                 },
-            },
+            ),
             "SpeakerDetail": {
                 "type": "object",
                 "properties": {
@@ -157,6 +166,72 @@ def openapi() -> dict[str, Any]:
                         "description": "The speaker's partition is still being recovered: the "
                         "counts may grow to what they were. Absent when complete.",
                     },
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
+                },
+            },
+            "QuotationItem": {
+                "type": "object",
+                "required": [
+                    "quotation_id",
+                    "speaker_id",
+                    "text",
+                    "occurrences",
+                    "articles",
+                    "sources",
+                    "first_seen",
+                    "last_seen",
+                ],
+                "properties": {
+                    "quotation_id": {"type": "string"},
+                    "speaker_id": {"type": "string"},
+                    "text": {"type": "string", "description": "The longest quote counted."},
+                    "occurrences": {"type": "integer"},
+                    "articles": {"type": "integer"},
+                    "sources": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Outlets (the article's source, else its host), "
+                        "most occurrences first.",
+                    },
+                    "first_seen": {"type": "string", "format": "date-time"},
+                    "last_seen": {"type": "string", "format": "date-time"},
+                },
+            },
+            "QuotationPage": _page(
+                "QuotationItem",
+                {
+                    "speaker_id": {"type": "string"},
+                    "partial": {"type": "boolean"},
+                    "missing_partitions": {"type": "array", "items": {"type": "integer"}},
+                },
+                ["speaker_id"],
+            ),
+            "Timeline": {
+                "type": "object",
+                "required": ["speaker_id", "bucket", "items"],
+                "properties": {
+                    "speaker_id": {"type": "string"},
+                    "bucket": {"type": "string", "enum": ["hour", "day"]},
+                    "items": {
+                        "type": "array",
+                        "description": "Non-empty buckets of the last 30 days, oldest first.",
+                        "items": {
+                            "type": "object",
+                            "required": ["start", "statements", "quotations", "stances"],
+                            "properties": {
+                                "start": {"type": "string", "format": "date-time"},
+                                "statements": {"type": "integer"},
+                                "quotations": {"type": "integer"},
+                                "stances": {
+                                    "type": "object",
+                                    "additionalProperties": {
+                                        "$ref": "#/components/schemas/StanceCounts"
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "partial": {"type": "boolean"},
                     "missing_partitions": {"type": "array", "items": {"type": "integer"}},
                 },
             },
@@ -219,6 +294,67 @@ def openapi() -> dict[str, Any]:
                             ),
                             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         },
+                    },
+                }
+            },
+            "/speakers/{speaker_id}/timeline": {
+                "get": {
+                    "summary": "A speaker's statements, quotations and stances per hour or "
+                    "day, by the articles' time (published, else fetched).",
+                    "parameters": [
+                        {
+                            "name": "speaker_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "bucket",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["hour", "day"],
+                                "default": "hour",
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("The speaker's buckets.", "Timeline"),
+                        "400": _problem("A bucket other than hour or day."),
+                        "503": _problem("The speaker's partition has no worker now."),
+                    },
+                }
+            },
+            "/quotations": {
+                "get": {
+                    "summary": "One speaker's quotations: the same words in any outlet.",
+                    "parameters": [
+                        {
+                            "name": "speaker",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": list(QUOTATION_SORT_KEYS),
+                                "default": "occurrences",
+                            },
+                        },
+                        {
+                            "name": "order",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["asc", "desc"]},
+                        },
+                        *_QUERY[2:4],
+                    ],
+                    "responses": {
+                        "200": _json("A page of quotations.", "QuotationPage"),
+                        "400": _problem("No speaker, or a bad sort, order, limit or offset."),
+                        "503": _problem("The speaker's partition has no worker now."),
                     },
                 }
             },

@@ -33,6 +33,9 @@ class StreamsApp:
     tallies: faust.TopicT
     speakers: faust.Table[str, Any]
     ledger: faust.Table[str, Any]
+    quotations: faust.Table[str, Any]
+    quotation_index: faust.Table[str, Any]
+    timeline: dict[str, Any]
     registry_table: faust.Table[str, Any]
     versions: faust.Table[str, Any]
     aliases: faust.Table[str, Any]

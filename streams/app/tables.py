@@ -8,6 +8,8 @@ configures.
   table written from batches that have no current event to take a partition from.
 - :class:`WatchedGlobalTable` tells a listener which keys another worker's writes changed, so
   that what is built from the table (the speaker registry's index) follows it key by key.
+- :class:`OneRead` reads a table with one store lookup per key.
+- :func:`prefixed` reads the entries under one key prefix (a speaker's quotations).
 - :class:`ScratchRocksDB` keeps a table on disk instead of in memory, rebuilt from its
   changelog at each start: for a table that grows with statements, not speakers.
 """
@@ -15,7 +17,7 @@ configures.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -60,6 +62,57 @@ class ScratchRocksDB(RocksDBStore):
             shutil.rmtree(self.partition_path(partition), ignore_errors=True)
             self._opened.add(partition)
         return super()._open_for_partition(partition)
+
+
+class OneRead(MutableMapping[str, Any]):
+    """A table read with one store lookup per key: ``table.get`` asks the store twice for a
+    key it has (``in``, then the value), which counts on a table read dozens of times per
+    statement (the quotation index). Writes and deletions go through the table (its
+    changelog)."""
+
+    def __init__(self, table: faust.Table[str, Any]) -> None:
+        self.table = table
+
+    def __getitem__(self, key: str) -> Any:
+        return self.table.data[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self.table.data[key]
+        except KeyError:
+            return default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def prefixed(table: faust.Table[str, Any], prefix: str, partition: int) -> list[tuple[str, Any]]:
+    """The entries of ``table`` whose keys start with ``prefix``, in key order, from its
+    ``partition``: a range read of that partition's database for a table on disk (not a scan
+    of the table), a filter of the entries for one in memory."""
+    store = table.data
+    start = prefix.encode()
+    if isinstance(store, ScratchRocksDB):
+        db = store._dbs.get(partition)
+        if db is None:
+            return []
+        out = []
+        for key, value in db.items(from_key=start):
+            if not key.startswith(start):
+                break
+            out.append((key.decode(), value))
+        return out
+    found = [(k, v) for k, v in list(table.items()) if k.startswith(prefix) and v is not None]
+    return sorted(found)
 
 
 class _RocksDBTable(faust.Table[str, Any]):

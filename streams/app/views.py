@@ -8,6 +8,12 @@
 ``GET /speakers/{id}``      one speaker: summary, stance per target, recent statements; routed
                             to the worker that owns the speaker's table partition; 308 for a
                             merged id, 503 while its partition cannot answer
+``GET /speakers/{id}/...``  ``/timeline``: the speaker's ``hour`` or ``day`` buckets
+                            (``bucket``): statements, quotations, stances, by the articles'
+                            time (:mod:`streams.app.timeline`); routed like the speaker
+``GET /quotations``         one speaker's quotations (``speaker``, required): the same words in
+                            any outlet, with occurrences, articles and outlets; paged and
+                            sorted like ``/speakers``; routed to the speaker's partition owner
 ``GET /statements/stream``  Server-Sent Events of new statements (``speaker`` filter), resumable
                             with ``Last-Event-ID`` (:mod:`streams.app.events`)
 ``POST /articles``          push ingestion: off unless ``STREAMS_PUSH_TOKEN`` is set
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
@@ -40,13 +47,16 @@ from faust.web.exceptions import ServiceUnavailable
 from streams.app import guard
 from streams.app.events import Streams, statement_stream
 from streams.app.openapi import openapi
+from streams.app.paging import BadQuery, paging, quotation_page
 from streams.app.push import push_article
 from streams.app.responses import json_response as _json
 from streams.app.responses import problem as _problem
+from streams.app.tables import prefixed
+from streams.app.timeline import BUCKETS, buckets
 from streams.app.versions import key_partition
 from streams.kafka.lag import group_lag
 from streams.prometheus import CONTENT_TYPE
-from streams.records import SpeakerMerge, SpeakerState
+from streams.records import SpeakerMerge, SpeakerState, utcnow
 
 if TYPE_CHECKING:
     import faust
@@ -57,11 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SORT_KEYS = ("statements", "articles", "name", "last_seen", "first_seen")
-MAX_LIMIT = 1000
 TOP_TARGETS = 5
-#: ``offset`` beyond this is refused (a page that far is empty anyway, and the number must
-#: fit the JSON answer)
-MAX_OFFSET = 1 << 31
 
 
 # --- the aggregate --------------------------------------------------------------------------
@@ -169,19 +175,10 @@ def local_summaries(parts: StreamsApp) -> dict[str, Any]:
 
 
 def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
-    sort = query.get("sort", "statements")
-    if sort not in SORT_KEYS:
-        raise web.HTTPBadRequest(reason=f"sort must be one of {', '.join(SORT_KEYS)}")
-    order = query.get("order", "asc" if sort == "name" else "desc")
-    if order not in ("asc", "desc"):
-        raise web.HTTPBadRequest(reason="order must be asc or desc")
     try:
-        limit = int(query.get("limit", 50))
-        offset = int(query.get("offset", 0))
-    except ValueError as exc:
-        raise web.HTTPBadRequest(reason="limit and offset must be integers") from exc
-    if not (0 <= limit <= MAX_LIMIT and 0 <= offset <= MAX_OFFSET):
-        raise web.HTTPBadRequest(reason=f"limit must be 0..{MAX_LIMIT}, offset 0..{MAX_OFFSET}")
+        p = paging(query, SORT_KEYS, ascending=("name",))
+    except BadQuery as exc:
+        raise web.HTTPBadRequest(reason=str(exc)) from exc
     wanted_type = query.get("type")
     needle = (query.get("q") or "").casefold()
     if wanted_type:
@@ -194,15 +191,8 @@ def _sorted_page(items: list[dict[str, Any]], query: Any) -> dict[str, Any]:
         ]
     # ties broken by name, then id, so pages are stable
     items.sort(key=lambda s: (s["name"], s["id"]))
-    items.sort(key=lambda s: s[sort], reverse=order == "desc")
-    return {
-        "total": len(items),
-        "offset": offset,
-        "limit": limit,
-        "sort": sort,
-        "order": order,
-        "items": items[offset : offset + limit],
-    }
+    items.sort(key=lambda s: s[p.sort], reverse=p.order == "desc")
+    return p.page(items)
 
 
 def _ident(url: Any) -> tuple[str, int]:
@@ -400,6 +390,73 @@ def register_views(parts: StreamsApp) -> None:
             log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
             return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
 
+    def owned_answer(speaker_id: str, answer: Callable[[], dict[str, Any]]) -> web.Response:
+        """``answer()`` for a speaker of a partition this worker owns, marked partial while
+        the partition recovers; 503 when no worker owns it (a takeover in progress)."""
+        partition = partition_of(parts, speaker_id)
+        actives = _actives(parts)
+        if actives is not None and partition not in actives:
+            return _unavailable(partition, "no worker holds it yet")
+        try:
+            body = {"speaker_id": speaker_id, **answer()}
+        except BadQuery as exc:
+            return _problem(400, str(exc))
+        if partition in recovering(parts):
+            body["partial"] = True
+            body["missing_partitions"] = [partition]
+        return _json(body)
+
+    async def to_owner(routed: Any, about: str, *args: Any, **kwargs: Any) -> web.Response:
+        """A request about speaker ``about`` answered by the worker owning its partition."""
+        try:
+            return cast(web.Response, await routed(*args, **kwargs))
+        # TypeError: Faust's router before the group's first assignment has no metadata
+        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
+            log.warning("no worker answered for a request about %s: %r", about, exc)
+            return _unavailable(partition_of(parts, about), "its worker did not answer")
+
+    async def local_quotations(self: Any, request: web.Request) -> web.Response:
+        speaker_id = request.query["speaker"]
+        partition = partition_of(parts, speaker_id)
+        return owned_answer(
+            speaker_id,
+            lambda: quotation_page(
+                (v for _, v in prefixed(parts.quotations, f"{speaker_id}|", partition)),
+                request.query,
+            ),
+        )
+
+    routed_quotations: Any = app.table_route(table=parts.speakers, query_param="speaker")(
+        local_quotations  # type: ignore[arg-type]
+    )
+
+    async def quotations(self: Any, request: web.Request) -> web.Response:
+        """A speaker's quotations, from the worker that owns the speaker's partition."""
+        speaker_id = request.query.get("speaker", "")
+        if not speaker_id:
+            return _problem(400, "speaker is required: /quotations?speaker=<speaker id>")
+        return await to_owner(routed_quotations, speaker_id, self, request)
+
+    async def local_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        name = request.query.get("bucket", "hour")
+        if name not in BUCKETS:
+            return _problem(400, f"bucket must be one of {', '.join(BUCKETS)}")
+        return owned_answer(
+            speaker_id,
+            lambda: {
+                "bucket": name,
+                "items": list(buckets(parts.timeline, speaker_id, name, now=utcnow())),
+            },
+        )
+
+    routed_timeline: Any = app.table_route(table=parts.speakers, match_info="speaker_id")(
+        local_timeline  # type: ignore[arg-type]
+    )
+
+    async def speaker_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
+        """A speaker's hour or day buckets, from the worker that owns its partition."""
+        return await to_owner(routed_timeline, speaker_id, self, request, speaker_id=speaker_id)
+
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)
 
@@ -442,6 +499,8 @@ def register_views(parts: StreamsApp) -> None:
     view("/speakers", "speakers", get=list_speakers)
     view("/speakers/", "speakers_slash", get=list_speakers)
     view("/speakers/{speaker_id}", "speaker", get=speaker)
+    view("/quotations", "quotations", get=quotations)
+    view("/speakers/{speaker_id}/timeline", "speaker_timeline", get=speaker_timeline)
     view("/statements/stream", "statement_stream", get=stream)
     view("/articles", "articles", post=push)
     view("/health", "health", get=health)

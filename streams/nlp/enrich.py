@@ -70,8 +70,16 @@ class Enricher:
             for e in doc.ents
         )
         statements = tuple(extract_statements(doc, article.article_id, ArticleSpeakers(doc)))
-        if article.url:
-            statements = tuple(s.model_copy(update={"url": article.url}) for s in statements)
+        # each statement carries its article's metadata: a subscriber of `statements` needs
+        # no join with the articles
+        about = {
+            "url": article.url,
+            "source": article.source,
+            "title": article.title,
+            "published_at": article.published_at,
+            "fetched_at": article.fetched_at,
+        }
+        statements = tuple(s.model_copy(update=about) for s in statements)
         truncated = self.max_statements is not None and len(statements) > self.max_statements
         if truncated:
             log.warning(

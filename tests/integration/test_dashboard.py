@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -136,7 +137,25 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             expect(detail).to_be_visible()
             expect(detail.locator("h2")).to_have_text("Abbas Araghchi")
             expect(detail.locator("li").first).to_be_visible()  # recent statements
+            # the timeline as a chart (the seed's articles are dated when fetched: today)
+            expect(detail.locator("#timeline .col").first).to_be_visible(timeout=15_000)
+            # the quotations, each carried by its outlets
+            quotes = detail.locator("#quotations li")
+            expect(quotes.first).to_be_visible()
+            assert all("carried by" in t for t in quotes.all_inner_texts())
+            # only a direct quote's words stand in quotation marks
+            said = detail.locator(".said li")
+            assert said.count() >= 2
+            for i in range(said.count()):
+                item = said.nth(i)
+                direct = item.inner_text().rstrip().endswith("· direct")
+                assert (item.locator("q").count() == 1) == direct, item.inner_text()
+                assert direct or " that " in f" {item.inner_text()}", item.inner_text()
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+            detail.get_by_role("button", name="per hour").click()
+            expect(detail.locator("#timeline")).to_have_attribute(
+                "aria-label", re.compile(r"hour buckets")
+            )
 
             # the keyboard alone: Escape closes, Tab reaches a name, Enter opens it
             page.keyboard.press("Escape")
@@ -145,6 +164,18 @@ def test_dashboard_shows_speakers_live_and_drills_down(dashboard_worker: Setting
             trump.focus()
             page.keyboard.press("Enter")
             expect(detail.locator("h2")).to_have_text("Donald Trump")
+
+            # the search box asks /speakers?q=&type=
+            page.keyboard.press("Escape")
+            page.fill("#q", "araguchi")  # an alias
+            expect(rows).to_have_count(1, timeout=10_000)
+            expect(rows.first).to_contain_text("Abbas Araghchi")
+            page.fill("#q", "")
+            page.select_option("#type", "org")
+            expect(page.locator("#speakers tbody", has_text="Kremlin")).to_be_visible()
+            expect(page.locator("#speakers tbody", has_text="Donald Trump")).to_be_hidden()
+            page.select_option("#type", "")
+            expect(trump).to_be_visible()
 
             # a statement whose article URL is a script: shown, never a link
             with ThreadPoolExecutor(1) as pool:

@@ -54,3 +54,24 @@ def test_offsets_point_into_the_text(enriched: EnrichedArticle, seed_text: str) 
         assert seed_text[s.speaker.start : s.speaker.end] == s.speaker.mention
     for e in enriched.entities:
         assert seed_text[e.start : e.end] == e.text
+
+
+def test_each_statement_carries_its_articles_metadata(nlp: Any, seed_text: str) -> None:
+    article = Article(
+        article_id="seed",
+        text=seed_text,
+        url="https://news.example/world/talks",
+        source="Example News",
+        title="Talks resume",
+        published_at="2026-03-02T08:30:00Z",  # type: ignore[arg-type]
+    )
+    result = Enricher(nlp).enrich([article])[0]
+    assert isinstance(result, EnrichedArticle) and result.statements
+    for statement in result.statements:
+        assert (statement.url, statement.source, statement.title) == (
+            article.url,
+            article.source,
+            article.title,
+        )
+        assert statement.published_at == article.published_at
+        assert statement.fetched_at == article.fetched_at

@@ -1,0 +1,88 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faust.windows import TumblingWindow
+
+from streams.app.quotations import Counted
+from streams.app.timeline import BUCKETS, KEPT, buckets, record
+from streams.records import Stance
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+SPEAKER = "person:ada-lindqvist"
+FAVOR = (Stance(target="the bridge", polarity="favor", score=0.5),)
+
+
+class Table(dict[Any, Any]):
+    """A windowed table's store, as the timeline reads it: get by ``(key, window)``."""
+
+    def __init__(self, size: float) -> None:
+        super().__init__()
+        self.window = TumblingWindow(size, expires=KEPT)
+
+
+class Wrapper:
+    """Faust's window wrapper, as the timeline writes through it."""
+
+    def __init__(self, size: float) -> None:
+        self.table = Table(size)
+
+    def relative_to(self, when: datetime) -> "At":
+        return At(self.table, when)
+
+
+class At:
+    def __init__(self, table: Table, when: datetime) -> None:
+        self.table, self.when = table, when
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[(key, self.table.window.current(self.when.timestamp()))] = value
+
+
+def _windows() -> dict[str, Wrapper]:
+    return {name: Wrapper(size) for name, size in BUCKETS.items()}
+
+
+def test_statements_fall_in_the_buckets_of_their_articles_time() -> None:
+    windows = _windows()
+    day1 = NOW - timedelta(days=2)
+    day2 = NOW - timedelta(days=1, hours=3)
+    record(windows, SPEAKER, Counted("q1", 1, 1, day1, FAVOR, ((day1, 1),)))
+    record(windows, SPEAKER, Counted("q1", sign=1, at=day1 + timedelta(minutes=5)))
+    record(windows, SPEAKER, Counted("q2", 1, 1, day2, (), ((day2, 1),)))
+    days = list(buckets(windows, SPEAKER, "day", now=NOW))
+    assert [d["start"] for d in days] == ["2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"]
+    assert [(d["statements"], d["quotations"]) for d in days] == [(2, 1), (1, 1)]
+    assert days[0]["stances"] == {"the bridge": {"favor": 1, "against": 0, "neutral": 0}}
+    hours = list(buckets(windows, SPEAKER, "hour", now=NOW))
+    assert [h["start"] for h in hours] == ["2026-03-02T12:00:00Z", "2026-03-03T09:00:00Z"]
+    assert list(buckets(windows, "person:omar-feld", "day", now=NOW)) == []
+
+
+def test_a_retraction_takes_the_statement_out_of_its_buckets() -> None:
+    windows = _windows()
+    at = NOW - timedelta(hours=2)
+    record(windows, SPEAKER, Counted("q1", 1, 1, at, FAVOR, ((at, 1),)))
+    record(windows, SPEAKER, Counted("q1", sign=1, at=at))
+    record(windows, SPEAKER, Counted("q1", sign=-1, at=at, stances=FAVOR))
+    (day,) = buckets(windows, SPEAKER, "day", now=NOW)
+    assert (day["statements"], day["quotations"], day["stances"]) == (1, 1, {})
+    record(windows, SPEAKER, Counted("q1", -1, -1, at, (), ((at, -1),)))
+    assert list(buckets(windows, SPEAKER, "day", now=NOW)) == []
+
+
+def test_buckets_older_than_kept_are_not_read() -> None:
+    windows = _windows()
+    record(windows, SPEAKER, Counted("q1", sign=1, at=NOW - timedelta(seconds=KEPT + 86400)))
+    assert list(buckets(windows, SPEAKER, "day", now=NOW)) == []
+
+
+def test_a_quotation_heard_earlier_than_known_moves_to_the_earlier_bucket() -> None:
+    windows = _windows()
+    later, earlier = NOW - timedelta(days=1), NOW - timedelta(days=3)
+    record(windows, SPEAKER, Counted("q1", 1, 1, later, (), ((later, 1),)))
+    record(windows, SPEAKER, Counted("q1", 0, 1, earlier, (), ((later, -1), (earlier, 1))))
+    days = list(buckets(windows, SPEAKER, "day", now=NOW))
+    assert [(d["start"][:10], d["statements"], d["quotations"]) for d in days] == [
+        ("2026-03-01", 1, 1),
+        ("2026-03-03", 1, 0),
+    ]
