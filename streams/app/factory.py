@@ -215,7 +215,7 @@ def create_app(settings: Settings) -> StreamsApp:
         "quotation-index",
         retention=settings.quotation_retention,
         on_disk=True,
-        help="Per speaker: shingle → quotation id, statement → occurrence (see quotations.py).",
+        help="Per speaker: shingle → quotation id (see quotations.py).",
     )
     registry = json_table(
         app,

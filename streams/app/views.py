@@ -208,7 +208,7 @@ def _owner(parts: StreamsApp, speaker_id: str) -> tuple[str, int] | None:
     app = parts.app
     try:
         owner = _ident(app.router.key_store(parts.speakers.name, speaker_id))
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: before the group's first assignment
         raise ServiceUnavailable() from None
     return None if owner == _ident(app.conf.canonical_url) else owner
 
