@@ -23,8 +23,9 @@
 ``GET /openapi.json``       the OpenAPI 3.1 description of the above
 =========================== =====================================================================
 
-Any worker answers any request: ``/speakers/{id}`` is forwarded to the partition's owner by
-Faust's table router, ``/speakers`` asks every worker named in the group's assignment for its
+Any worker answers any request: ``/speakers/{id}``, its timeline and ``/quotations`` are
+forwarded to the owner of the speaker's table partition (located by Faust's router, passed on
+as the owner answers), ``/speakers`` asks every worker named in the group's assignment for its
 share (``?local=1``), and ``/statements/stream`` reads the ``statements`` topic itself.
 What every answer carries and what is refused before routing: :mod:`streams.app.guard`.
 """
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
@@ -381,14 +382,7 @@ def register_views(parts: StreamsApp) -> None:
         into = merged_into(parts, speaker_id)
         if into is not None:
             return _moved(into)
-        try:
-            owner = _owner(parts, speaker_id)
-            if owner is None:
-                return await one_speaker(self, request, speaker_id)
-            return await _forward(parts, request, owner)
-        except (ClientError, TimeoutError, ServiceUnavailable) as exc:
-            log.warning("no worker answered for /speakers/%s: %r", speaker_id, exc)
-            return _unavailable(partition_of(parts, speaker_id), "its worker did not answer")
+        return await to_owner(speaker_id, request, lambda: one_speaker(self, request, speaker_id))
 
     def owned_answer(speaker_id: str, answer: Callable[[], dict[str, Any]]) -> web.Response:
         """``answer()`` for a speaker of a partition this worker owns, marked partial while
@@ -406,12 +400,15 @@ def register_views(parts: StreamsApp) -> None:
             body["missing_partitions"] = [partition]
         return _json(body)
 
-    async def to_owner(routed: Any, about: str, *args: Any, **kwargs: Any) -> web.Response:
-        """A request about speaker ``about`` answered by the worker owning its partition."""
+    async def to_owner(
+        about: str, request: web.Request, here: Callable[[], Awaitable[web.Response]]
+    ) -> web.Response:
+        """A request about speaker ``about``: answered here (``here()``) when this worker owns
+        the speaker's table partition, else by the owner, passed on as it answers."""
         try:
-            return cast(web.Response, await routed(*args, **kwargs))
-        # TypeError: Faust's router before the group's first assignment has no metadata
-        except (ClientError, TimeoutError, ServiceUnavailable, TypeError) as exc:
+            owner = _owner(parts, about)
+            return await here() if owner is None else await _forward(parts, request, owner)
+        except (ClientError, TimeoutError, ServiceUnavailable) as exc:
             log.warning("no worker answered for a request about %s: %r", about, exc)
             return _unavailable(partition_of(parts, about), "its worker did not answer")
 
@@ -426,16 +423,12 @@ def register_views(parts: StreamsApp) -> None:
             ),
         )
 
-    routed_quotations: Any = app.table_route(table=parts.speakers, query_param="speaker")(
-        local_quotations  # type: ignore[arg-type]
-    )
-
     async def quotations(self: Any, request: web.Request) -> web.Response:
         """A speaker's quotations, from the worker that owns the speaker's partition."""
         speaker_id = request.query.get("speaker", "")
         if not speaker_id:
             return _problem(400, "speaker is required: /quotations?speaker=<speaker id>")
-        return await to_owner(routed_quotations, speaker_id, self, request)
+        return await to_owner(speaker_id, request, lambda: local_quotations(self, request))
 
     async def local_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         name = request.query.get("bucket", "hour")
@@ -449,13 +442,11 @@ def register_views(parts: StreamsApp) -> None:
             },
         )
 
-    routed_timeline: Any = app.table_route(table=parts.speakers, match_info="speaker_id")(
-        local_timeline  # type: ignore[arg-type]
-    )
-
     async def speaker_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         """A speaker's hour or day buckets, from the worker that owns its partition."""
-        return await to_owner(routed_timeline, speaker_id, self, request, speaker_id=speaker_id)
+        return await to_owner(
+            speaker_id, request, lambda: local_timeline(self, request, speaker_id)
+        )
 
     async def stream(self: Any, request: web.Request) -> web.StreamResponse:
         return await statement_stream(parts, request, streams)

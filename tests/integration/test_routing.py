@@ -52,9 +52,15 @@ def test_two_workers_answer_alike(
             (page.get("missing_partitions"), page.get("missing_workers")) for page in pages
         ]
         for speaker_id in ids[0]:
-            answers = [fetch(port, f"/speakers/{speaker_id}") for port in ports]
-            assert [status for status, _ in answers] == [200, 200], speaker_id
-            assert answers[0][1] == answers[1][1]
+            # one worker answers from its own partition, the other forwards to it
+            for path in (
+                f"/speakers/{speaker_id}",
+                f"/speakers/{speaker_id}/timeline?bucket=day",
+                f"/quotations?speaker={speaker_id}",
+            ):
+                answers = [fetch(port, path) for port in ports]
+                assert [status for status, _ in answers] == [200, 200], path
+                assert answers[0][1] == answers[1][1], path
         # each worker's lag metric covers every partition of every topic the agents read,
         # those the other worker holds too
         topics = [
