@@ -22,6 +22,7 @@ from concurrent.futures.thread import BrokenThreadPool
 from streams.codec import dumps, loads
 from streams.errors import ProcessingError
 from streams.nlp.enrich import Enricher, Result
+from streams.pids import alive
 from streams.records import Article, EnrichedArticle
 from streams.settings import Settings
 
@@ -123,7 +124,7 @@ class EnrichRunner:
     def _lost_a_process(self) -> bool:
         processes = getattr(self._executor, "_processes", None) or {}
         return any(
-            not process.is_alive() or not _exists(pid) for pid, process in list(processes.items())
+            not process.is_alive() or not alive(pid) for pid, process in list(processes.items())
         )
 
     def pids(self) -> list[int]:
@@ -165,18 +166,6 @@ class EnrichRunner:
                     else EnrichedArticle.model_validate_json(item)
                 )
         return results
-
-
-def _exists(pid: int) -> bool:
-    """Whether process ``pid`` exists. ``Process.is_alive`` says True for a child that another
-    waiter in this process already reaped (its ``waitpid`` then fails and it cannot tell)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _split(items: list[Article], n: int) -> list[list[Article]]:

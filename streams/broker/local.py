@@ -27,6 +27,7 @@ from aiokafka.errors import KafkaError
 
 from streams.errors import BrokerError, ConfigError
 from streams.kafka.clients import metadata_answer
+from streams.pids import alive
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -202,9 +203,9 @@ class LocalKafka:
             return False
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             log.warning("Kafka (pid %d) ignored SIGTERM for %.0fs; killing it", pid, timeout)
             os.kill(pid, signal.SIGKILL)
         self.pidfile.unlink(missing_ok=True)
@@ -227,7 +228,7 @@ class LocalKafka:
             pid = int(self.pidfile.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if alive(pid) else None
 
     def _write_config(self) -> None:
         s = self.settings
@@ -306,21 +307,6 @@ class LocalKafka:
                     fh.seek(max(0, fh.tell() - 64_000))
                     text += fh.read().decode("utf-8", "replace")
         return "\n".join(text.splitlines()[-lines:])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie left by a parent that has not reaped it is not running
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return True
-    return state != "Z"
 
 
 def _random_cluster_id() -> str:
