@@ -132,6 +132,13 @@ class Statement(Record):
     fetched_at: datetime | None = Field(
         None, description="When the article was fetched: the statement's time without published_at."
     )
+    quotation_id: str | None = Field(
+        None,
+        description="The quotation its quoted words are: the same words of the same speaker in "
+        "any article share it. None for a paraphrase (indirect speech, a mixed statement "
+        "without quotation marks) and in an articles.enriched record, which is published "
+        "before the quotation is identified.",
+    )
 
 
 class EnrichedArticle(Record):
@@ -248,6 +255,12 @@ class Counted(Record):
     closed: bool = Field(
         False, description="The move took the last statement of its article from moved_from."
     )
+    quotation_id: str | None = Field(
+        None, description="The quotation it was counted as, under its speaker."
+    )
+    moved_quotation_id: str | None = Field(
+        None, description="The quotation it was counted as under moved_from."
+    )
 
 
 class ArticleLedger(Record):
@@ -259,40 +272,6 @@ class ArticleLedger(Record):
         default_factory=dict, description="Statement id → how it is counted."
     )
     updated_at: datetime = Field(description="When it last changed (the retention runs from here).")
-
-
-class Tally(Record):
-    """One change to one speaker's aggregate (key on the tallies topic: the id it goes to).
-
-    - ``add``: count ``statement``; ``article`` is 1 when it is the first of its article for
-      this speaker.
-    - ``retract``: uncount ``statement_id`` (it is counted under another speaker now) and its
-      ``stances``; ``article`` is -1 when it was the last of its article for this speaker.
-    - ``merge``: ``speaker`` is ``into`` (named ``name``, of ``type``): move its aggregate there.
-    - ``absorb``: the aggregate ``state`` of ``speaker``, merged, for ``into`` to add up.
-
-    ``partition``/``offset`` (add, retract) locate the ledger's input record that made it: a
-    tally sent again for the same record carries the same coordinates, which the aggregate
-    recognises. ``speaker`` stays the id the ledger sent it to when it is passed on to the
-    speaker that id was merged into.
-    """
-
-    op: Literal["add", "retract", "merge", "absorb"] = Field(description="What to do.")
-    speaker: str = Field(description="The speaker id the ledger sent it to.")
-    partition: int = Field(
-        0, ge=0, description="add, retract: partition of the ledger's input record."
-    )
-    offset: int = Field(0, ge=0, description="add, retract: offset of the ledger's input record.")
-    statement: Statement | None = Field(None, description="add: the statement to count.")
-    statement_id: str | None = Field(None, description="retract: the statement to uncount.")
-    stances: tuple[Stance, ...] = Field((), description="retract: the stances to uncount.")
-    article: Literal[-1, 0, 1] = Field(
-        0, description="1: the first statement of its article; -1: the last one taken away."
-    )
-    into: str | None = Field(None, description="merge, absorb: the speaker id it is now.")
-    name: str | None = Field(None, description="merge: the name of the speaker into is.")
-    type: SpeakerType | None = Field(None, description="merge: the type of the speaker into is.")
-    state: SpeakerState | None = Field(None, description="absorb: the merged speaker's value.")
 
 
 class SpeakerMerge(Record):
@@ -337,7 +316,11 @@ class Quotation(Record):
     quotation_id: str = Field(description="A hash of the speaker id and its first quote's words.")
     speaker_id: str = Field(description="Whose words they are.")
     text: str = Field(description="The longest quote of it counted.")
-    occurrences: int = Field(0, description="Statements counted as this quotation.")
+    occurrences: int = Field(
+        0,
+        description="Statements counted as this quotation; 0 once all were taken back (the "
+        "record stays, unlisted, for the retention, to remember what it counted).",
+    )
     articles: int = Field(0, description="Articles with at least one of them.")
     recent_articles: tuple[str, ...] = Field(
         (),
@@ -350,6 +333,21 @@ class Quotation(Record):
     )
     first_seen: datetime = Field(description="The earliest time of an occurrence.")
     last_seen: datetime = Field(description="The latest time of an occurrence.")
+    absorbed: tuple[str, ...] = Field(
+        (),
+        description="The quotations of merged speaker ids added into it "
+        "(<speaker id>|<quotation id>), each once; bounded.",
+    )
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per speaker id and partition of the ledger's input: the offset of the "
+        "last tally counted in it (one read again after a crash is not counted twice).",
+    )
+    hearings: dict[str, tuple[tuple[datetime, int], ...]] = Field(
+        default_factory=dict,
+        description="The last tallies that moved its first hearing "
+        "(<speaker id>@<partition>:<offset>) and where: (time, ±1); bounded.",
+    )
 
 
 class Bucket(Record):
@@ -360,6 +358,69 @@ class Bucket(Record):
     quotations: int = Field(0, description="Quotations first heard in it.")
     stances: dict[str, StanceCounts] = Field(
         default_factory=dict, description="Target → positions the speaker took in it."
+    )
+    absorbed: tuple[str, ...] = Field(
+        (), description="Merged speaker ids whose bucket was added into it, each once; bounded."
+    )
+    applied: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per speaker id and partition of the ledger's input: the offset of the "
+        "last tally counted in it.",
+    )
+
+
+class MovedBucket(Record):
+    """One bucket of a merged speaker's timeline, on its way to the speaker it is."""
+
+    size: Literal["hour", "day"] = Field(description="Which timeline it is a bucket of.")
+    start: datetime = Field(description="When the bucket starts.")
+    bucket: Bucket = Field(description="Its counts.")
+
+
+class Tally(Record):
+    """One change to one speaker's aggregate (key on the tallies topic: the id it goes to).
+
+    - ``add``: count ``statement``; ``article`` is 1 when it is the first of its article for
+      this speaker.
+    - ``retract``: uncount ``statement_id`` (it is counted under another speaker now) and its
+      ``stances``; ``article`` is -1 when it was the last of its article for this speaker.
+    - ``merge``: ``speaker`` is ``into`` (named ``name``, of ``type``): move its aggregate there.
+    - ``absorb``: the aggregate ``state`` of ``speaker``, merged, for ``into`` to add up.
+    - ``quotation`` / ``buckets``: one quotation / some timeline buckets of ``speaker``,
+      merged, for ``into`` to add up (sent after the ``absorb``; each added once).
+
+    ``partition``/``offset`` (add, retract) locate the ledger's input record that made it: a
+    tally sent again for the same record carries the same coordinates, which the aggregate
+    recognises. ``speaker`` stays the id the ledger sent it to when it is passed on to the
+    speaker that id was merged into.
+    """
+
+    op: Literal["add", "retract", "merge", "absorb", "quotation", "buckets"] = Field(
+        description="What to do."
+    )
+    speaker: str = Field(description="The speaker id the ledger sent it to.")
+    partition: int = Field(
+        0, ge=0, description="add, retract: partition of the ledger's input record."
+    )
+    offset: int = Field(0, ge=0, description="add, retract: offset of the ledger's input record.")
+    statement: Statement | None = Field(None, description="add: the statement to count.")
+    statement_id: str | None = Field(None, description="retract: the statement to uncount.")
+    stances: tuple[Stance, ...] = Field((), description="retract: the stances to uncount.")
+    quotation_id: str | None = Field(
+        None, description="retract: the quotation it was counted as, under speaker."
+    )
+    article: Literal[-1, 0, 1] = Field(
+        0, description="1: the first statement of its article; -1: the last one taken away."
+    )
+    into: str | None = Field(None, description="merge, absorb: the speaker id it is now.")
+    name: str | None = Field(None, description="merge: the name of the speaker into is.")
+    type: SpeakerType | None = Field(None, description="merge: the type of the speaker into is.")
+    state: SpeakerState | None = Field(None, description="absorb: the merged speaker's value.")
+    quotation: Quotation | None = Field(
+        None, description="quotation: one quotation of the merged speaker, to add up once."
+    )
+    buckets: tuple[MovedBucket, ...] = Field(
+        (), description="buckets: timeline buckets of the merged speaker, to add up once."
     )
 
 

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOPIC_NAMES = ("articles.raw", "articles.enriched", "statements", "deadletter", "speaker.merges")
 #: The worker's own topics between its agents (named after the app id, like changelogs).
-INTERNAL_TOPIC_NAMES = ("statements-by-article", "speaker-tallies")
+INTERNAL_TOPIC_NAMES = ("statements-unidentified", "statements-by-article", "speaker-tallies")
 #: Compacted: one record per feed item already produced (key: the item's dedupe key).
 SEEN_TOPIC = "ingest.seen"
 

@@ -11,21 +11,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from aiokafka.errors import KafkaError
 from faust.exceptions import NotReady
 
 from streams.app import timeline
-from streams.app.aggregate import apply_tally
+from streams.app.aggregate import Step, apply_tally
 from streams.app.deadletter import dead_letter
 from streams.app.ledger import record
 from streams.app.publish import Outputs, PublishError, encode, publish
-from streams.app.quotations import count, counted
-from streams.app.tables import OneRead
+from streams.app.quotations import absorb as absorb_quotation
+from streams.app.quotations import count, counted, distinct, identified, tally_mark
+from streams.app.tables import OneRead, prefixed
 from streams.app.versions import claim
-from streams.codec import dumps, loads, loads_json
+from streams.codec import dumps, loads
 from streams.errors import InputError, ProcessingError, RecordError, StreamsError
 from streams.kafka.clients import MAX_MESSAGE_BYTES
 from streams.limits import check_article
@@ -33,7 +36,9 @@ from streams.records import (
     Article,
     ArticleLedger,
     DeadLetter,
+    Quotation,
     SpeakerState,
+    SpeakerSummary,
     Statement,
     Tally,
     utcnow,
@@ -241,25 +246,30 @@ def _stage(exc: InputError) -> str:
     return "validate" if isinstance(exc, RecordError) else "decode"
 
 
-def route_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
-    """``statements`` → the article-keyed statement topic, where the ledger reads them.
+def quotation_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
+    """The worker's speaker-keyed statements → ``statements`` (key: speaker id), each with
+    its ``quotation_id``, and the article-keyed statement topic, where the ledger reads them.
 
-    Only the article id is read here; the statement is validated by the ledger.
+    The quotation is identified in the speaker's index (table ``quotation-index``, in the
+    speaker's partition, which this topic shares with the speakers table): the first stage
+    keyed by speaker, so ``statements`` carries the id to its subscribers.
     """
 
-    async def route(stream: StreamT[bytes]) -> None:
+    async def quotation(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
-            value = event.message.value or b""
             try:
-                article = loads_json(value).get("article_id")
-                if not isinstance(article, str) or not article:
-                    raise RecordError("a statement without an article_id")
-            except (InputError, AttributeError) as exc:
+                statement = loads(Statement, event.message.value or b"")
+            except InputError as exc:
                 await send_dead_letter(parts, event, exc, "aggregate")
                 continue
-            await parts.by_article.send(key=article.encode(), value=value)
+            began = time.perf_counter()
+            statement = identified(OneRead(parts.quotation_index), statement)
+            value = dumps(statement)
+            parts.metrics.quotation_seconds += time.perf_counter() - began
+            await parts.statements.send(key=statement.speaker.id.encode(), value=value)
+            await parts.by_article.send(key=statement.article_id.encode(), value=value)
 
-    return route
+    return quotation
 
 
 def ledger_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
@@ -291,6 +301,143 @@ def ledger_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None
     return ledger
 
 
+def moving(parts: StreamsApp, speaker: str, into: str, partition: int) -> list[Tally]:
+    """What goes to ``into`` after the ``absorb`` of ``speaker`` (merged into it): its
+    timeline buckets, then its quotations one by one, read from ``speaker``'s partition (a
+    range read of its quotations, the kept buckets one lookup each). Each is added up once
+    where it lands, so a merge read again may send them again."""
+    out = []
+    moved = timeline.moving(parts.timeline, speaker, now=utcnow())
+    for n in range(0, len(moved), MOVED_BUCKETS):
+        chunk = tuple(moved[n : n + MOVED_BUCKETS])
+        out.append(Tally(op="buckets", speaker=speaker, into=into, buckets=chunk))
+    for _, value in prefixed(parts.quotations, f"{speaker}|", partition):
+        quotation = Quotation.model_validate_json(value)
+        if quotation.occurrences > 0:
+            out.append(Tally(op="quotation", speaker=speaker, into=into, quotation=quotation))
+    return out
+
+
+#: Timeline buckets per ``buckets`` tally: well under the message limit at 100 targets each.
+MOVED_BUCKETS = 48
+
+
+def _absorb_part(
+    parts: StreamsApp, state: SpeakerState | None, key: str, tally: Tally
+) -> SpeakerState | None:
+    """Add a merged speaker's buckets or quotation (``tally``) to ``key``'s; the speaker's
+    value to write (its distinct quotations changed), else None."""
+    if tally.op == "buckets":
+        timeline.absorb(parts.timeline, key, tally.speaker, tally.buckets)
+        return None
+    assert tally.quotation is not None, "a quotation tally carries its quotation"
+    index, quotations = OneRead(parts.quotation_index), OneRead(parts.quotations)
+    added = absorb_quotation(index, quotations, key, tally.quotation)
+    timeline.first_heard(parts.timeline, key, added.heard)
+    if not added.delta:
+        return None
+    if state is None:  # the absorb that comes first was lost: a value to count in
+        now = utcnow()
+        state = SpeakerState(
+            summary=SpeakerSummary(
+                id=key,
+                name=tally.name or key,
+                type=tally.type or "unknown",
+                first_seen=now,
+                last_seen=now,
+            )
+        )
+    summary = state.summary
+    update = {"quotations": max(0, summary.quotations + added.delta)}
+    return state.model_copy(update={"summary": summary.model_copy(update=update)})
+
+
+def _applied_already(state: SpeakerState | None, tally: Tally) -> bool:
+    """Whether ``state`` (a speaker's own, not merged) applied ``tally`` (an add or a
+    retract) already: a tally read again after a crash."""
+    return (
+        tally.op in ("add", "retract")
+        and state is not None
+        and state.merged_into is None
+        and state.applied.get(tally_mark(tally), -1) >= tally.offset
+    )
+
+
+@dataclass
+class Stores:
+    """Where the quotation step reads and writes: the speaker's quotation index, its
+    quotations, its timeline, and a range read of a speaker's quotation values."""
+
+    index: MutableMapping[str, Any]
+    quotations: MutableMapping[str, Any]
+    timeline: timeline.Windows
+    of_speaker: Callable[[str], Iterable[bytes]]
+
+
+def tally_step(
+    stores: Stores,
+    state: SpeakerState | None,
+    key: str,
+    tally: Tally,
+    *,
+    recent_limit: int,
+    now: datetime,
+) -> tuple[Step, bool]:
+    """What ``tally``, read under ``key``, does: the speaker's step (:func:`apply_tally`) with
+    the statement counted as a quotation and in the timeline (:func:`quote`), and whether the
+    speaker had applied it already (a tally read again)."""
+    again = _applied_already(state, tally)
+    step = apply_tally(state, key, tally, recent_limit=recent_limit, at=now)
+    here = step.state is not None and step.state.merged_into is None and not step.send
+    if tally.op in ("add", "retract") and (again or here):
+        began = time.perf_counter()
+        written = quote(stores, state if again else step.state, key, tally, again, now)
+        step.state = written if again else (written or step.state)
+        step.quoting = time.perf_counter() - began
+    return step, again
+
+
+def quote(
+    stores: Stores,
+    state: SpeakerState | None,
+    key: str,
+    tally: Tally,
+    again: bool,
+    now: datetime,
+) -> SpeakerState | None:
+    """Count an add or a retract applied to speaker ``key`` as its quotation and in its
+    buckets; the speaker's value to write, or None.
+
+    ``state``: the value the speaker has with the tally applied, or, with ``again`` (the
+    speaker had applied it: a tally read again after a crash), the value it had. The
+    quotation and each bucket remember the tallies they counted, so each counts it once
+    whichever of the writes a crash lost; where the speaker and its quotation disagree on
+    whether they counted it, the speaker's distinct quotations are counted again from the
+    table.
+    """
+    quoted = count(stores.index, stores.quotations, key, tally, at=now)
+    timeline.record(stores.timeline, key, quoted, mark=tally_mark(tally), offset=tally.offset)
+    if state is None:
+        return None
+    if again:
+        if quoted.fresh and quoted.quotation_id is not None:  # the quotation had lost it
+            return _recounted(stores, state, key)
+        return None
+    state = counted(state, tally, quoted)
+    return state if quoted.fresh else _recounted(stores, state, key)
+
+
+def _range_read(parts: StreamsApp, partition: int) -> Callable[[str], Iterable[bytes]]:
+    """A speaker's quotation values, read from ``partition`` (a range read)."""
+    return lambda speaker: (v for _, v in prefixed(parts.quotations, f"{speaker}|", partition))
+
+
+def _recounted(stores: Stores, state: SpeakerState, key: str) -> SpeakerState:
+    """``state`` with its distinct quotations counted from the quotations table."""
+    summary = state.summary.model_copy(update={"quotations": distinct(stores.of_speaker(key))})
+    return state.model_copy(update={"summary": summary})
+
+
 def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[None]]:
     """Tallies → table ``speakers``; each applied once, merges followed."""
     settings = parts.settings
@@ -308,22 +455,34 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
                 continue
             current = table.get(key)
             state = SpeakerState.model_validate_json(current) if current is not None else None
-            now = utcnow()
-            step = apply_tally(state, key, tally, recent_limit=settings.recent_limit, at=now)
-            if step.state is not None and step.state.merged_into is None and not step.send:
-                # the statement counted (or uncounted) here: as a quotation of this speaker
-                began = time.perf_counter()
-                index, quotations = OneRead(parts.quotation_index), OneRead(parts.quotations)
-                quoted = count(index, quotations, key, tally, at=now)
-                timeline.record(parts.timeline, key, quoted)
-                step.state = counted(step.state, tally, quoted)
-                parts.metrics.quotation_seconds += time.perf_counter() - began
+            if tally.op in ("quotation", "buckets"):
+                if state is not None and state.merged_into is not None:
+                    # merged on: it goes where this speaker went
+                    await parts.tallies.send(key=state.merged_into.encode(), value=dumps(tally))
+                    continue
+                updated = _absorb_part(parts, state, key, tally)
+                if updated is not None:
+                    table[key] = dumps(updated)
+                continue
+            stores = Stores(
+                OneRead(parts.quotation_index),
+                OneRead(parts.quotations),
+                parts.timeline,
+                _range_read(parts, event.message.partition),
+            )
+            step, again = tally_step(
+                stores, state, key, tally, recent_limit=settings.recent_limit, now=utcnow()
+            )
+            parts.metrics.quotation_seconds += step.quoting
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = dumps(step.state)
-                if tally.op == "add":
+                if tally.op == "add" and not again:
                     parts.metrics.statements_counted += 1
             for target, passed in step.send:
                 await parts.tallies.send(key=target.encode(), value=dumps(passed))
+                if tally.op == "merge" and passed.op == "absorb":
+                    for part in moving(parts, key, target, event.message.partition):
+                        await parts.tallies.send(key=target.encode(), value=dumps(part))
 
     return aggregate

@@ -11,7 +11,9 @@ ledger's input, the ids merged in): its size does not grow with the statements c
 - ``merge`` (sent to the merged id): the merged speaker's value becomes a pointer to the
   speaker it is, and its aggregate goes there as an ``absorb``, which adds it up once (the
   absorbed ids are remembered). What comes later for the merged id is passed on, its
-  offsets checked on the way and again where it lands: counts move, never double.
+  offsets checked on the way and again where it lands: counts move, never double. (The
+  merged id's quotations and timeline buckets follow the ``absorb`` as tallies of their own:
+  see ``streams.app.agents.moving``.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from streams.app.quotations import event_time, outlet
+from streams.app.quotations import event_time, outlet, tally_mark
 from streams.nlp.speakers import PRONOUNS
 from streams.records import (
     RecentStatement,
@@ -47,6 +49,8 @@ class Step:
 
     state: SpeakerState | None = None
     send: list[tuple[str, Tally]] = field(default_factory=list)
+    #: seconds spent counting the statement as a quotation and in the timeline
+    quoting: float = 0.0
 
 
 def apply_tally(
@@ -62,7 +66,7 @@ def apply_tally(
         return _merge(state, key, tally)
     if tally.op == "absorb":
         return _absorb(state, key, tally, recent_limit)
-    mark = f"{tally.speaker}@{tally.partition}"
+    mark = tally_mark(tally)
     if state is not None and state.applied.get(mark, -1) >= tally.offset:
         return Step()  # applied already
     if state is not None and state.merged_into is not None:
@@ -236,9 +240,12 @@ def _later(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
     return {mark: max(offset, theirs.get(mark, -1)) for mark, offset in mine.items()}
 
 
-def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> SpeakerSummary:
-    stances = dict(mine.stances)
-    for target, counts in theirs.stances.items():
+def add_stances(
+    mine: dict[str, StanceCounts], theirs: dict[str, StanceCounts]
+) -> dict[str, StanceCounts]:
+    """Two sets of stance counters added up, the most mentioned targets kept."""
+    stances = dict(mine)
+    for target, counts in theirs.items():
         have = stances.get(target, StanceCounts())
         stances[target] = StanceCounts(
             favor=have.favor + counts.favor,
@@ -248,6 +255,11 @@ def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> Spe
     if len(stances) > MAX_STANCE_TARGETS:
         kept = sorted(stances, key=lambda t: (-_total(stances[t]), t))[:MAX_STANCE_TARGETS]
         stances = {t: stances[t] for t in kept}
+    return stances
+
+
+def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> SpeakerSummary:
+    stances = add_stances(mine.stances, theirs.stances)
     aliases = tuple(
         a for a in dict.fromkeys((*mine.aliases, theirs.name, *theirs.aliases)) if a != mine.name
     )[:MAX_ALIASES]
@@ -258,7 +270,8 @@ def _sum(mine: SpeakerSummary, theirs: SpeakerSummary, recent_limit: int) -> Spe
             "aliases": aliases,
             "statements": mine.statements + theirs.statements,
             "articles": mine.articles + theirs.articles,
-            "quotations": mine.quotations + theirs.quotations,
+            # the merged speaker's quotations follow one by one (``quotation`` tallies),
+            # each counted where it is new
             "stances": stances,
             "recent": recent[:recent_limit],
             "first_seen": min(mine.first_seen, theirs.first_seen),

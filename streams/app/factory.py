@@ -3,14 +3,16 @@
 Data flow::
 
     articles.raw ──▶ enrich ──▶ articles.enriched  (key: article_id)
-                             ├─▶ statements         (key: speaker_id)
+                             ├─▶ <app>-statements-unidentified (key: speaker_id)
                              └─▶ deadletter         (key: original key)
-    statements ──▶ route ──▶ <app>-statements-by-article (key: article_id)
+    <app>-statements-unidentified ──▶ quotation (table quotation-index, key: speaker_id|…)
+        ├─▶ statements, with quotation_id (key: speaker_id)
+        └─▶ <app>-statements-by-article (key: article_id)
         ──▶ ledger (table statement-ledger, key: article_id, on disk, retention)
         ──▶ <app>-speaker-tallies (key: speaker_id)
         ──▶ aggregate ──▶ table speakers (key: speaker_id, co-partitioned)
-                      └─▶ tables quotations, quotation-index (key: speaker_id|…, on disk,
-                          in the speaker's partition)
+                      └─▶ table quotations (key: speaker_id|…, on disk, in the speaker's
+                          partition)
                       └─▶ windowed tables timeline-hour, timeline-day (key: [speaker_id, window])
     enrich ──▶ global table speaker-registry (key: speaker_id): who is known, to every worker
 
@@ -37,7 +39,7 @@ from streams.app.agents import (
     learn_global_changelogs,
     ledger_agent,
     publish_merges,
-    route_agent,
+    quotation_agent,
 )
 from streams.app.parts import StreamsApp
 from streams.app.runner import EnrichRunner
@@ -47,7 +49,7 @@ from streams.app.views import refresh_lag, register_views
 from streams.app.watchdog import Watchdog
 from streams.codec import register_faust_codec
 from streams.kafka.clients import MAX_MESSAGE_BYTES
-from streams.settings import INTERNAL_TOPIC_NAMES, Settings
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +248,9 @@ def create_app(settings: Settings) -> StreamsApp:
         enriched=topic("articles.enriched"),
         statements=topic("statements"),
         deadletter=topic("deadletter"),
-        by_article=topic(INTERNAL_TOPIC_NAMES[0], internal=True),
-        tallies=topic(INTERNAL_TOPIC_NAMES[1], internal=True),
+        unidentified=topic("statements-unidentified", internal=True),
+        by_article=topic("statements-by-article", internal=True),
+        tallies=topic("speaker-tallies", internal=True),
         speakers=speakers,
         ledger=ledger,
         quotations=quotations,
@@ -265,7 +268,7 @@ def create_app(settings: Settings) -> StreamsApp:
     app.agent(parts.raw, name="enrich", concurrency=settings.enrich_concurrency)(
         enrich_agent(parts)
     )
-    app.agent(parts.statements, name="route")(route_agent(parts))
+    app.agent(parts.unidentified, name="quotation")(quotation_agent(parts))
     app.agent(parts.by_article, name="ledger")(ledger_agent(parts))
     app.agent(parts.tallies, name="aggregate")(aggregate_agent(parts))
 

@@ -52,6 +52,8 @@ def record(
         moved_from=moved_from,
         moved_stances=counted.stances if counted is not None else (),
         closed=moved_from is not None and not any(c.speaker == moved_from for c in others),
+        quotation_id=statement.quotation_id,
+        moved_quotation_id=counted.quotation_id if counted is not None else None,
     )
     updated = ArticleLedger(
         statements={**statements, statement.statement_id: counted}, updated_at=at
@@ -75,6 +77,7 @@ def tallies(statement: Statement, counted: Counted) -> list[Tally]:
                 statement=statement,
                 statement_id=statement.statement_id,
                 stances=counted.moved_stances,
+                quotation_id=counted.moved_quotation_id,
                 article=-1 if counted.closed else 0,
             )
         )

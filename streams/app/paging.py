@@ -60,9 +60,19 @@ def paging(
     return Paging(sort, order, limit, offset)
 
 
+#: A quotation's fields the API leaves out: what the aggregate keeps to count it right.
+BOOKKEEPING = {
+    "schema_version",
+    "recent_articles",
+    "absorbed",
+    "applied",
+    "hearings",
+}
+
+
 def row(quotation: Quotation) -> dict[str, Any]:
     """A quotation as the API shows it: ``sources`` are the outlets, most occurrences first."""
-    out = quotation.model_dump(mode="json", exclude={"schema_version", "recent_articles"})
+    out = quotation.model_dump(mode="json", exclude=BOOKKEEPING)
     out["sources"] = sorted(quotation.sources, key=lambda s: (-quotation.sources[s], s))
     return out
 
@@ -70,7 +80,8 @@ def row(quotation: Quotation) -> dict[str, Any]:
 def quotation_page(values: Iterable[bytes], query: Mapping[str, str]) -> dict[str, Any]:
     """A page of quotations (their JSON ``values``), sorted and cut like ``/speakers``."""
     p = paging(query, QUOTATION_SORT_KEYS)
-    items = [row(Quotation.model_validate_json(v)) for v in values]
+    quotations = (Quotation.model_validate_json(v) for v in values)
+    items = [row(q) for q in quotations if q.occurrences > 0]
     # ties broken by id, so pages are stable
     items.sort(key=lambda q: q["quotation_id"])
     items.sort(

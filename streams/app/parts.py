@@ -29,6 +29,7 @@ class StreamsApp:
     enriched: faust.TopicT
     statements: faust.TopicT
     deadletter: faust.TopicT
+    unidentified: faust.TopicT
     by_article: faust.TopicT
     tallies: faust.TopicT
     speakers: faust.Table[str, Any]

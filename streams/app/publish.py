@@ -1,9 +1,11 @@
 """Publishing what the enrich agent made of a batch: every output on the broker, or a reason.
 
 An article's outputs are its ``EnrichedArticle`` (on ``articles.enriched``) and one
-``Statement`` per statement (on ``statements``). They are published in two rounds per batch,
-each waiting until the broker has acknowledged it: the enriched records first, then the
-statements of the articles whose enriched record arrived. An article whose outputs cannot be
+``Statement`` per statement (on the worker's speaker-keyed ``statements-unidentified``, where
+the quotation agent gives each its quotation id and publishes it on ``statements``). They
+are published in two rounds per batch, each waiting until the broker has acknowledged it:
+the enriched records first, then the statements of the articles whose enriched record
+arrived. An article whose outputs cannot be
 published (a record over the message limit, or any error of the producer or the broker) is
 returned with the reason, for the caller to make it a dead letter; nothing else in the batch
 is held up by it.
@@ -107,7 +109,7 @@ async def publish(
             failed[n] = _reason("the enriched record", error)
     owners = [n for n, o in enumerate(batch) if n not in failed for _ in o.statements]
     records = [kv for n, o in enumerate(batch) if n not in failed for kv in o.statements]
-    for n, error in zip(owners, await _send_all(parts.statements, records), strict=True):
+    for n, error in zip(owners, await _send_all(parts.unidentified, records), strict=True):
         if error is not None and n not in failed:
             # the enriched record and some statements may be out: a subscriber sees them,
             # the dead letter says the rest are missing

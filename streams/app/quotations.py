@@ -1,29 +1,34 @@
-"""Counting statements as quotations, per speaker, next to the speaker's aggregate.
+"""Statements as quotations, per speaker: identified before ``statements``, counted next to
+the speaker's aggregate.
 
-Run by the aggregate agent for each ``add`` or ``retract`` it applies to a speaker, on the
-same key, so every entry here lives in the partition of the speaker it belongs to
-(co-partitioned with the ``speakers`` table and the statements). Two tables:
+Everything here is keyed by speaker, so it lives in the partition of the speaker it belongs
+to (co-partitioned with the ``speakers`` table and the speaker-keyed topics). Two tables:
 
-- ``quotations`` (key ``<speaker>|<quotation id>``): a :class:`~streams.records.Quotation`.
 - ``quotation-index`` (on disk): ``<speaker>|k|<shingle>`` → the quotation id the shingle
-  belongs to (:mod:`streams.nlp.quotation`).
+  belongs to (:mod:`streams.nlp.quotation`). The quotation agent identifies each statement
+  in it (:func:`identified`) and sets its ``quotation_id`` before it goes out on
+  ``statements``; the index learns a new quotation's words.
+- ``quotations`` (key ``<speaker>|<quotation id>``): a :class:`~streams.records.Quotation`,
+  counted by the aggregate for each ``add`` or ``retract`` it applies (:func:`count`), under
+  the id the statement carries (a retraction: the id the ledger kept), or, for a tally
+  passed on from a merged id, the id its words have in the speaker's own index. A merge
+  moves the merged id's quotations (:func:`absorb`).
 
-One write per statement (the quotation; the index only for words it did not know), as the
-throughput target asks. A tally counted already never comes here: the aggregate applies
-each once (its offsets). A retraction carries the statement, whose words find the
-quotation its add counted (the index only ever gains keys). Quotation ids depend on what
-the index held when a quote first came, which the changelog keeps: a restart or a
-redelivery gives the same ids.
+One write per statement in each stage (the index only for words it did not know), as the
+throughput target asks. A quotation keeps the offsets of the tallies it counted, like the
+speaker's value, so a tally read again after a crash counts once whichever of the two writes
+the crash kept. Quotation ids depend on what the index held when a quote first came, which
+the changelog keeps: a restart or a redelivery gives the same ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from streams.codec import dumps
+from streams.codec import dumps, loads_json
 from streams.nlp.quotation import identify, quoted
 from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 
@@ -31,6 +36,11 @@ from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 MAX_SOURCES = 100
 #: Article ids a quotation remembers, to count an article that quotes it twice once.
 RECENT_ARTICLES = 16
+#: Merged speakers' quotations a quotation remembers having added up.
+MAX_ABSORBED = 64
+#: Tallies that moved a quotation's first hearing it remembers (for a tally read again after a
+#: crash: those since the last commit, which come a few seconds apart at most).
+MAX_HEARINGS = 8
 
 Store = MutableMapping[str, bytes]
 
@@ -48,6 +58,9 @@ class Counted:
     stances: tuple[Stance, ...] = ()
     #: (time, ±1): where the quotation's first hearing (its ``first_seen``) came or went
     heard: tuple[tuple[datetime, int], ...] = ()
+    #: False when the quotation had counted this tally already (read again after a crash),
+    #: or had nothing to take back: ``delta`` is then unknown, the speaker's to recount
+    fresh: bool = True
 
 
 def outlet(source: str | None, url: str | None) -> str | None:
@@ -65,14 +78,56 @@ def event_time(statement: Statement, fallback: datetime) -> datetime:
     return statement.published_at or statement.fetched_at or fallback
 
 
+def tally_mark(tally: Tally) -> str:
+    """What a tally's offset is remembered under where it was applied: the speaker id the
+    ledger sent it to and the ledger's input partition (offsets grow along each)."""
+    return f"{tally.speaker}@{tally.partition}"
+
+
 def quotation_key(speaker: str, quotation_id: str) -> str:
     return f"{speaker}|{quotation_id}"
+
+
+def identify_in(
+    index: Store, speaker: str, words: str, *, learn: bool = True, new_id: str | None = None
+) -> str:
+    """The quotation ``words`` of ``speaker`` are, from the speaker's index: a known one, else
+    a new one (``new_id`` if given), whose keys the index learns (with ``learn``; a
+    retraction only reads)."""
+
+    def lookup(shingle: str) -> str | None:
+        found = index.get(f"{speaker}|k|{shingle}")
+        return found.decode() if found is not None else None
+
+    qid, new = identify(speaker, words, lookup, new_id=new_id)
+    if learn:
+        for shingle in new:
+            index[f"{speaker}|k|{shingle}"] = qid.encode()
+    return qid
+
+
+def identified(index: Store, statement: Statement) -> Statement:
+    """``statement`` with its ``quotation_id``, identified in its speaker's index (which
+    learns the words of a new quotation); unchanged for a paraphrase. Run on the
+    speaker-keyed topic before ``statements``, in the speaker's partition: the same words
+    give the same id, in order, after a restart and on a redelivery."""
+    words = quoted(statement.content, statement.kind)
+    if words is None:
+        return statement
+    qid = identify_in(index, statement.speaker.id, words)
+    return statement.model_copy(update={"quotation_id": qid})
 
 
 def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: datetime) -> Counted:
     """Count ``tally`` (an add or a retract applied to ``speaker``, which carries the
     statement) in the speaker's quotations. ``at``: the time of a statement whose article
-    gives none."""
+    gives none.
+
+    The quotation is the one the tally names (the statement's ``quotation_id`` for an add,
+    the ledger's for a retract) where that id was given under ``speaker``; a tally passed on
+    from a merged speaker id, or one without an id, has its words identified again in
+    ``speaker``'s index, which learns them for an add.
+    """
     statement = tally.statement
     if statement is None or tally.op not in ("add", "retract"):
         return Counted(None)
@@ -82,36 +137,52 @@ def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: da
     words = quoted(statement.content, statement.kind)
     if words is None:  # a paraphrase: counted in time, not as a quotation
         return Counted(None, 0, sign, when, stances)
-
-    def lookup(shingle: str) -> str | None:
-        found = index.get(f"{speaker}|k|{shingle}")
-        return found.decode() if found is not None else None
-
-    # a retraction finds the quotation its add counted: the index only ever gains keys
-    qid, new = identify(speaker, words, lookup)
-    if sign > 0:
-        for shingle in new:
-            index[f"{speaker}|k|{shingle}"] = qid.encode()
+    given = statement.quotation_id if sign > 0 else tally.quotation_id
+    if given is not None and tally.speaker == speaker:
+        qid = given
+    else:
+        # a retraction finds the quotation its add counted: the index only ever gains keys
+        qid = identify_in(index, speaker, words, learn=sign > 0)
     key = quotation_key(speaker, qid)
     value = quotations.get(key)
     if value is None and sign < 0:
-        return Counted(qid, 0, sign, when, stances)
-    quotation = (
-        Quotation.model_validate_json(value)
-        if value is not None
-        else Quotation(
-            quotation_id=qid, speaker_id=speaker, text=words, first_seen=when, last_seen=when
+        return Counted(qid, 0, sign, when, stances, fresh=False)  # nothing to take back
+    have = Quotation.model_validate_json(value) if value is not None else None
+    mark = tally_mark(tally)
+    done = f"{mark}:{tally.offset}"
+    if have is not None and have.applied.get(mark, -1) >= tally.offset:
+        # counted already (read again after a crash): where it moved the first hearing
+        heard = have.hearings.get(done, ())
+        return Counted(qid, 0, sign, when, stances, heard, fresh=False)
+    if have is None or have.occurrences == 0:
+        if sign < 0:
+            return Counted(qid, 0, sign, when, stances, fresh=False)
+        # new, or counted again after its last occurrence was taken back
+        quotation = Quotation(
+            quotation_id=qid,
+            speaker_id=speaker,
+            text=words,
+            first_seen=when,
+            last_seen=when,
+            applied=have.applied if have is not None else {},
+            hearings=have.hearings if have is not None else {},
         )
-    )
-    if sign < 0 and quotation.occurrences <= 1:
-        del quotations[key]
-        return Counted(qid, -1, sign, when, stances, ((quotation.first_seen, -1),))
-    quotations[key] = dumps(_counted(quotation, statement, words, when, sign))
-    if sign > 0 and quotation.occurrences == 0:
-        return Counted(qid, 1, sign, when, stances, ((when, 1),))
-    if sign > 0 and when < quotation.first_seen:  # heard earlier than we knew
-        return Counted(qid, 0, sign, when, stances, ((quotation.first_seen, -1), (when, 1)))
-    return Counted(qid, 0, sign, when, stances)
+        result = Counted(qid, 1, sign, when, stances, ((when, 1),))
+    else:
+        quotation = have
+        result = Counted(qid, 0, sign, when, stances)
+        if sign < 0 and have.occurrences <= 1:
+            # kept with no occurrence (hidden from readers), to remember what it counted
+            result = Counted(qid, -1, sign, when, stances, ((have.first_seen, -1),))
+        elif sign > 0 and when < have.first_seen:  # heard earlier than we knew
+            result = Counted(qid, 0, sign, when, stances, ((have.first_seen, -1), (when, 1)))
+    hearings = quotation.hearings
+    if result.heard:
+        hearings = dict(list({**hearings, done: result.heard}.items())[-MAX_HEARINGS:])
+    counted_now = _counted(quotation, statement, words, when, sign)
+    update = {"applied": {**quotation.applied, mark: tally.offset}, "hearings": hearings}
+    quotations[key] = dumps(counted_now.model_copy(update=update))
+    return result
 
 
 def _counted(
@@ -161,3 +232,80 @@ def counted(state: SpeakerState, tally: Tally, result: Counted) -> SpeakerState:
             for r in summary.recent
         )
     return state.model_copy(update={"summary": summary.model_copy(update=update)})
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """What adding a merged speaker's quotation did: the quotation it is now, the change in
+    the speaker's distinct quotations, and where a first hearing went (``(time, -1)``: the
+    later of two quotations that are one now is no longer first heard then)."""
+
+    quotation_id: str
+    delta: int = 0
+    heard: tuple[tuple[datetime, int], ...] = ()
+
+
+def absorb(index: Store, quotations: Store, speaker: str, merged: Quotation) -> Absorbed:
+    """Add ``merged``, a quotation of a speaker id merged into ``speaker``, to ``speaker``'s
+    quotations, once: its words are identified in ``speaker``'s index (which learns them); a
+    quotation they match takes its counts, else it goes on under its own id, so the id
+    statements carried keeps naming it."""
+    mark = quotation_key(merged.speaker_id, merged.quotation_id)
+    qid = identify_in(index, speaker, merged.text, new_id=merged.quotation_id)
+    key = quotation_key(speaker, qid)
+    value = quotations.get(key)
+    have = Quotation.model_validate_json(value) if value is not None else None
+    if have is not None and mark in have.absorbed:
+        return Absorbed(qid)  # added up already (a merge read again)
+    if have is None or have.occurrences == 0:
+        moved = merged.model_copy(
+            update={
+                "quotation_id": qid,
+                "speaker_id": speaker,
+                "absorbed": joined(have.absorbed if have is not None else (), mark, merged),
+                "applied": later(have.applied, merged.applied) if have else merged.applied,
+                "hearings": {},
+            }
+        )
+        quotations[key] = dumps(moved)
+        # its first hearing is counted in the merged speaker's buckets, which move too
+        return Absorbed(qid, 1)
+    sources = dict(have.sources)
+    for by, n in merged.sources.items():
+        if by in sources or len(sources) < MAX_SOURCES:
+            sources[by] = sources.get(by, 0) + n
+    both = set(have.recent_articles) & set(merged.recent_articles)
+    recent = tuple(dict.fromkeys((*have.recent_articles, *merged.recent_articles)))
+    quotations[key] = dumps(
+        have.model_copy(
+            update={
+                "text": merged.text if len(merged.text) > len(have.text) else have.text,
+                "occurrences": have.occurrences + merged.occurrences,
+                "articles": have.articles + merged.articles - len(both),
+                "recent_articles": recent[-RECENT_ARTICLES:],
+                "sources": sources,
+                "first_seen": min(have.first_seen, merged.first_seen),
+                "last_seen": max(have.last_seen, merged.last_seen),
+                "absorbed": joined(have.absorbed, mark, merged),
+                "applied": later(have.applied, merged.applied),
+            }
+        )
+    )
+    # two quotations first heard are one now: the later hearing is not a first one
+    return Absorbed(qid, 0, ((max(have.first_seen, merged.first_seen), -1),))
+
+
+def later(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
+    """Two sets of applied offsets as one: the later offset of each mark."""
+    return {**theirs, **{mark: max(offset, theirs.get(mark, -1)) for mark, offset in mine.items()}}
+
+
+def distinct(values: Iterable[bytes]) -> int:
+    """How many of a speaker's quotations (their values) are counted at least once."""
+    return sum(1 for value in values if loads_json(value).get("occurrences", 0) > 0)
+
+
+def joined(absorbed: tuple[str, ...], mark: str, merged: Quotation) -> tuple[str, ...]:
+    """What a quotation has added up, with ``merged`` (under ``mark``) and what ``merged``
+    had added up itself (a merge of a merge, read again, adds none of them twice)."""
+    return tuple(dict.fromkeys((*absorbed, mark, *merged.absorbed)))[-MAX_ABSORBED:]

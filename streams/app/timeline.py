@@ -10,20 +10,22 @@ Written by the aggregate agent with each statement it counts or uncounts (the qu
 step says which, when and with which stances), in the speaker's partition: one write per
 window. A bucket's ``quotations`` are the quotations first heard in it (the bucket of a
 quotation's ``first_seen``, moved when an earlier occurrence comes; taken back with its
-last occurrence).
+last occurrence). Each bucket keeps the offsets of the tallies it counted, so a tally read
+again after a crash counts once; a merge moves the merged id's buckets (:func:`moving`,
+:func:`absorb`), each added up once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 import faust
 
-from streams.app.aggregate import count_stances
-from streams.app.quotations import Counted
-from streams.records import Bucket
+from streams.app.aggregate import MAX_ABSORBED, add_stances, count_stances
+from streams.app.quotations import Counted, later
+from streams.records import Bucket, MovedBucket
 from streams.settings import Settings
 
 #: Bucket name → seconds.
@@ -55,10 +57,14 @@ def start_of(when: datetime, size: float) -> float:
     return ts - ts % size
 
 
-def record(windows: Windows, speaker: str, change: Counted) -> None:
+def record(
+    windows: Windows, speaker: str, change: Counted, *, mark: str | None = None, offset: int = 0
+) -> None:
     """Count ``change`` (a statement counted or uncounted for ``speaker``) in its buckets:
     the statement and its stances where its time falls, a quotation where it was first
-    heard (moved when an earlier occurrence comes)."""
+    heard (moved when an earlier occurrence comes). ``mark``/``offset``: the tally's (see
+    :func:`~streams.app.quotations.tally_mark`); a bucket that counted it already is left
+    as it is."""
     if change.sign == 0 or change.at is None:
         return
     for name in BUCKETS:
@@ -74,39 +80,102 @@ def record(windows: Windows, speaker: str, change: Counted) -> None:
         for window, (at, statements, heard) in updates.items():
             value = table.get((speaker, window))
             bucket = Bucket.model_validate(value) if value is not None else Bucket()
+            if mark is not None and bucket.applied.get(mark, -1) >= offset:
+                continue  # counted already (a tally read again after a crash)
             updated = Bucket(
                 statements=max(0, bucket.statements + statements),
                 quotations=max(0, bucket.quotations + heard),
                 stances=count_stances(bucket.stances, change.stances, change.sign)
                 if window == here
                 else bucket.stances,
+                absorbed=bucket.absorbed,
+                applied={**bucket.applied, mark: offset} if mark is not None else bucket.applied,
             )
             # set through the wrapper at the bucket's time: Faust keeps the window's expiry
             wrapper.relative_to(at)[speaker] = updated.model_dump(mode="json")
 
 
-def buckets(
+def kept(
     windows: Windows, speaker: str, name: str, *, now: datetime
-) -> Iterator[dict[str, Any]]:
-    """The speaker's non-empty buckets of kind ``name``, oldest first, over the last
-    :data:`KEPT` seconds up to ``now``: one lookup per bucket, no scan of the table."""
+) -> Iterator[tuple[float, Bucket]]:
+    """``(start, bucket)`` for the speaker's buckets of kind ``name``, oldest first, over the
+    last :data:`KEPT` seconds up to ``now``: one lookup per bucket, no scan of the table."""
     size = BUCKETS[name]
     table = windows[name].table
     end = start_of(now, size)
-    start = end - (KEPT // size) * size
-    t = start
+    t = end - (KEPT // size) * size
     while t <= end:
         value = table.get((speaker, table.window.current(t)))
         if value is not None:
-            bucket = Bucket.model_validate(value)
-            if bucket.statements:
-                yield {
-                    "start": datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"),
-                    "statements": bucket.statements,
-                    "quotations": bucket.quotations,
-                    "stances": {
-                        target: counts.model_dump(exclude={"schema_version"})
-                        for target, counts in bucket.stances.items()
-                    },
-                }
+            yield t, Bucket.model_validate(value)
         t += size
+
+
+def buckets(
+    windows: Windows, speaker: str, name: str, *, now: datetime
+) -> Iterator[dict[str, Any]]:
+    """The speaker's non-empty buckets of kind ``name``, oldest first (see :func:`kept`), as
+    ``/speakers/{id}/timeline`` lists them."""
+    for t, bucket in kept(windows, speaker, name, now=now):
+        if bucket.statements:
+            yield {
+                "start": datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"),
+                "statements": bucket.statements,
+                "quotations": bucket.quotations,
+                "stances": {
+                    target: counts.model_dump(exclude={"schema_version"})
+                    for target, counts in bucket.stances.items()
+                },
+            }
+
+
+def moving(windows: Windows, speaker: str, *, now: datetime) -> list[MovedBucket]:
+    """Every bucket of ``speaker`` kept up to ``now``, of both kinds, to move to the speaker a
+    merge says it is."""
+    return [
+        MovedBucket(
+            size=cast(Literal["hour", "day"], name),
+            start=datetime.fromtimestamp(t, UTC),
+            bucket=bucket,
+        )
+        for name in BUCKETS
+        for t, bucket in kept(windows, speaker, name, now=now)
+        if bucket.statements or bucket.quotations
+    ]
+
+
+def absorb(windows: Windows, speaker: str, merged: str, moved: Iterable[MovedBucket]) -> None:
+    """Add the buckets of ``merged``, a speaker id merged into ``speaker``, to ``speaker``'s,
+    each once (a merge read again adds nothing)."""
+    for one in moved:
+        wrapper = windows[one.size]
+        table = wrapper.table
+        window = table.window.current(one.start.timestamp())
+        value = table.get((speaker, window))
+        bucket = Bucket.model_validate(value) if value is not None else Bucket()
+        if merged in bucket.absorbed:
+            continue
+        updated = Bucket(
+            statements=bucket.statements + one.bucket.statements,
+            quotations=bucket.quotations + one.bucket.quotations,
+            stances=add_stances(bucket.stances, one.bucket.stances),
+            # and what the merged bucket had added up itself: a merge of a merge, read
+            # again, adds none of them twice
+            absorbed=tuple(dict.fromkeys((*bucket.absorbed, merged, *one.bucket.absorbed)))[
+                -MAX_ABSORBED:
+            ],
+            applied=later(bucket.applied, one.bucket.applied),
+        )
+        wrapper.relative_to(one.start)[speaker] = updated.model_dump(mode="json")
+
+
+def first_heard(windows: Windows, speaker: str, heard: Iterable[tuple[datetime, int]]) -> None:
+    """Move first hearings of ``speaker``'s quotations: ``(time, ±1)`` each."""
+    for when, step in heard:
+        for name in BUCKETS:
+            wrapper = windows[name]
+            table = wrapper.table
+            value = table.get((speaker, table.window.current(when.timestamp())))
+            bucket = Bucket.model_validate(value) if value is not None else Bucket()
+            updated = bucket.model_copy(update={"quotations": max(0, bucket.quotations + step)})
+            wrapper.relative_to(when)[speaker] = updated.model_dump(mode="json")

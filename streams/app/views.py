@@ -85,10 +85,17 @@ def _unavailable(partition: int, why: str) -> web.Response:
     )
 
 
-def _moved(into: str) -> web.Response:
-    """308 to the speaker a merged id is now."""
+def _moved(into: str, request: web.Request | None = None) -> web.Response:
+    """308 to the speaker a merged id is now: its page, or (``request``: a timeline or
+    ``/quotations``) the same question about it."""
     response = _json({"status": 308, "merged_into": into}, status=308)
-    response.headers["Location"] = f"/speakers/{quote(into, safe=':')}"
+    location = f"/speakers/{quote(into, safe=':')}"
+    if request is not None and request.path.endswith("/timeline"):
+        query = request.query_string
+        location = f"{location}/timeline" + (f"?{query}" if query else "")
+    elif request is not None and request.path == "/quotations":
+        location = str(request.rel_url.update_query(speaker=into))
+    response.headers["Location"] = location
     return response
 
 
@@ -299,7 +306,7 @@ async def refresh_lag(parts: StreamsApp) -> None:
     holds them (or none: a dead worker's, until its session expires), from the group's
     committed offsets; this worker's own view when the broker does not answer."""
     settings = parts.settings
-    topics = [parts.raw, parts.statements, parts.by_article, parts.tallies]
+    topics = [parts.raw, parts.unidentified, parts.by_article, parts.tallies]
     try:
         parts.metrics.lag = await asyncio.wait_for(
             group_lag(settings, settings.app_id, [t.get_topic_name() for t in topics]), 10
@@ -412,8 +419,19 @@ def register_views(parts: StreamsApp) -> None:
             log.warning("no worker answered for a request about %s: %r", about, exc)
             return _unavailable(partition_of(parts, about), "its worker did not answer")
 
+    def moved_here(speaker_id: str, request: web.Request) -> web.Response | None:
+        """308 when this worker's table says the speaker was merged (the alias table every
+        worker reads may not have the merge yet)."""
+        value = parts.speakers.get(speaker_id)
+        state = SpeakerState.model_validate_json(value) if value is not None else None
+        if state is not None and state.merged_into is not None:
+            return _moved(state.merged_into, request)
+        return None
+
     async def local_quotations(self: Any, request: web.Request) -> web.Response:
         speaker_id = request.query["speaker"]
+        if (moved := moved_here(speaker_id, request)) is not None:
+            return moved
         partition = partition_of(parts, speaker_id)
         return owned_answer(
             speaker_id,
@@ -428,12 +446,17 @@ def register_views(parts: StreamsApp) -> None:
         speaker_id = request.query.get("speaker", "")
         if not speaker_id:
             return _problem(400, "speaker is required: /quotations?speaker=<speaker id>")
+        into = merged_into(parts, speaker_id)
+        if into is not None:
+            return _moved(into, request)
         return await to_owner(speaker_id, request, lambda: local_quotations(self, request))
 
     async def local_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         name = request.query.get("bucket", "hour")
         if name not in BUCKETS:
             return _problem(400, f"bucket must be one of {', '.join(BUCKETS)}")
+        if (moved := moved_here(speaker_id, request)) is not None:
+            return moved
         return owned_answer(
             speaker_id,
             lambda: {
@@ -444,6 +467,9 @@ def register_views(parts: StreamsApp) -> None:
 
     async def speaker_timeline(self: Any, request: web.Request, speaker_id: str) -> web.Response:
         """A speaker's hour or day buckets, from the worker that owns its partition."""
+        into = merged_into(parts, speaker_id)
+        if into is not None:
+            return _moved(into, request)
         return await to_owner(
             speaker_id, request, lambda: local_timeline(self, request, speaker_id)
         )

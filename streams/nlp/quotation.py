@@ -115,16 +115,21 @@ def match(known: dict[str, str | None]) -> str | None:
 
 
 def identify(
-    speaker_id: str, text: str, lookup: Callable[[str], str | None]
+    speaker_id: str,
+    text: str,
+    lookup: Callable[[str], str | None],
+    *,
+    new_id: str | None = None,
 ) -> tuple[str, list[str]]:
     """``(quotation id, keys to index under it)`` for ``text`` said by ``speaker_id``: the
-    known quotation it matches, else a new one; the keys are those of ``text`` that the index
-    lacks (a longer quote of a known quotation extends what it is known by).
+    known quotation it matches, else a new one (``new_id``, else :func:`quotation_id`); the
+    keys are those of ``text`` that the index lacks (a longer quote of a known quotation
+    extends what it is known by).
 
     ``lookup`` reads the speaker's index: the quotation a key belongs to, if any.
     """
     q = quote(text)
     known = {key: lookup(key) for key in q.keys}
     found = match(known)
-    qid = found if found is not None else quotation_id(speaker_id, q)
+    qid = found if found is not None else (new_id or quotation_id(speaker_id, q))
     return qid, [key for key, had in known.items() if had is None]

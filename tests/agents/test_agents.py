@@ -13,7 +13,7 @@ import pytest
 from streams.app.factory import create_app
 from streams.app.parts import StreamsApp
 from streams.codec import dumps
-from streams.records import Article, SpeakerState, Statement
+from streams.records import Article, SpeakerState, Statement, Tally
 from streams.settings import Settings
 from tests.conftest import SEED
 
@@ -74,7 +74,7 @@ async def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     parts = create_app(settings)
     parts.app.finalize()
     parts.app.flow_control.resume()
-    for name in ("enriched", "statements", "deadletter"):
+    for name in ("enriched", "unidentified", "statements", "deadletter"):
         monkeypatch.setattr(getattr(parts, name), "send", Captured())
     # the global registry table needs a running producer to partition by key; a dict
     # stands in for it here (the integration tests use the real one)
@@ -93,7 +93,7 @@ async def _until(predicate: Any, timeout: float = 60.0) -> None:
 async def test_enrich_publishes_the_article_and_its_statements(parts: StreamsApp) -> None:
     text = SEED.read_text(encoding="utf-8")
     article = Article(article_id="seed", text=text)
-    enriched, statements = parts.enriched.send, parts.statements.send
+    enriched, statements = parts.enriched.send, parts.unidentified.send
     async with parts.app.agents["enrich"].test_context() as agent:
         await agent.put(dumps(article), key=b"seed")
         await _until(lambda: enriched.sent)  # type: ignore[attr-defined]
@@ -153,7 +153,7 @@ async def test_an_article_whose_results_cannot_be_published_is_a_dead_letter(
     assert "broker refused" in letters["refused"]["error"]
     assert "client refused" in letters["refused-by-client"]["error"]
     assert [v["article_id"] for v in enriched.values()] == ["before", "after"]  # type: ignore[attr-defined]
-    published = {v["article_id"] for v in parts.statements.send.values()}  # type: ignore[attr-defined]
+    published = {v["article_id"] for v in parts.unidentified.send.values()}  # type: ignore[attr-defined]
     assert published == {"before", "after"}
     assert parts.metrics.articles_enriched == 2
 
@@ -178,7 +178,7 @@ async def test_an_article_whose_outputs_are_over_the_message_limit_is_a_dead_let
     assert letter["key"] == "big" and letter["stage"] == "produce"
     assert "over the message limit of 16384 bytes" in letter["error"]
     assert [v["article_id"] for v in enriched.values()] == ["small-1", "small-2"]  # type: ignore[attr-defined]
-    published = {v["article_id"] for v in parts.statements.send.values()}  # type: ignore[attr-defined]
+    published = {v["article_id"] for v in parts.unidentified.send.values()}  # type: ignore[attr-defined]
     assert "big" not in published
 
 
@@ -243,11 +243,15 @@ async def test_statements_are_counted_once_through_the_ledger_and_the_aggregate(
     monkeypatch.setattr(parts.by_article, "send", routed)
     monkeypatch.setattr(parts.tallies, "send", tallies)
     sent = [("s1", "a1"), ("s2", "a1"), ("s1", "a1"), ("s3", "a2"), ("s2", "a1")]
-    async with parts.app.agents["route"].test_context() as agent:
+    published = parts.statements.send
+    async with parts.app.agents["quotation"].test_context() as agent:
         for sid, article in sent:
             await agent.put(statement(sid, article), key=speaker.id.encode())
         await _until(lambda: len(routed.sent) == len(sent))
     assert [k for k, _ in routed.sent] == [a.encode() for _, a in sent]
+    # on statements, keyed by speaker, each with its quotation: the same words, one id
+    assert [k for k, _ in published.sent] == [speaker.id.encode()] * len(sent)  # type: ignore[attr-defined]
+    assert len({v["quotation_id"] for v in published.values()}) == 1  # type: ignore[attr-defined]
     # put() returns once the agent has taken the event; the agents take the last one (another
     # speaker's) only after they are done with every event before it
     async with parts.app.agents["ledger"].test_context() as agent:
@@ -268,6 +272,72 @@ async def test_statements_are_counted_once_through_the_ledger_and_the_aggregate(
     assert state.summary.statements == 3
     assert state.summary.articles == 2
     assert [r.statement_id for r in state.summary.recent] == ["s3", "s2", "s1"]
+
+
+async def test_a_merge_moves_the_speakers_quotations_and_timeline(
+    parts: StreamsApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merge sends the merged id's aggregate, its buckets and its quotations to the speaker
+    it is; read again (a crash before the commit), it adds nothing more there."""
+    from datetime import UTC, datetime
+
+    from streams.app.tables import prefixed
+    from streams.app.timeline import buckets
+    from streams.records import Quotation, Speaker
+
+    day = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    bare = Speaker(id="person:berg", name="Berg", type="person", mention="Berg", start=0, end=4)
+    full = bare.model_copy(update={"id": "person:anna-berg", "name": "Anna Berg"})
+    words = "We will open the bridge again before the spring floods come"
+
+    def add(sid: str, by: Speaker, content: str, offset: int) -> tuple[bytes, bytes]:
+        statement = Statement(
+            statement_id=sid,
+            article_id=f"a-{sid}",
+            speaker=by,
+            cue="said",
+            content=content,
+            start=0,
+            end=len(content),
+            kind="direct",
+            published_at=day,
+        )
+        # no quotation_id: the aggregate identifies the words itself (the quotation agent's
+        # index is not written in this test)
+        tally = Tally(op="add", speaker=by.id, offset=offset, statement=statement)
+        return by.id.encode(), dumps(tally)
+
+    tallies = Captured()
+    monkeypatch.setattr(parts.tallies, "send", tallies)
+    merge = Tally(op="merge", speaker=bare.id, into=full.id, name=full.name, type="person")
+    async with parts.app.agents["aggregate"].test_context() as agent:
+        for key, value in [
+            add("s1", full, words, 0),
+            add("s2", bare, words + ", the mayor said", 1),
+            add("s3", bare, "Nobody will be left behind", 2),
+        ]:
+            await agent.put(value, key=key)
+        for _ in range(2):
+            await agent.put(dumps(merge), key=bare.id.encode())
+        await _until(lambda: len(tallies.sent) >= 8)
+        ops = [orjson.loads(v)["op"] for _, v in tallies.sent]
+        assert ops == ["absorb", "buckets", "quotation", "quotation"] * 2
+        assert {k for k, _ in tallies.sent} == {full.id.encode()}
+        for key, value in list(tallies.sent):
+            await agent.put(value, key=key)
+        await agent.put(add("s4", full, "The bridge is safe", 3)[1], key=full.id.encode())
+        await _until(lambda: "The bridge is safe" in str(parts.speakers.get(full.id)))
+    state = SpeakerState.model_validate_json(parts.speakers[full.id])
+    assert (state.summary.statements, state.summary.quotations) == (4, 3)
+    prefix = f"{full.id}|"
+    mine = [
+        Quotation.model_validate_json(v)
+        for n in range(parts.settings.partitions)
+        for _, v in prefixed(parts.quotations, prefix, n)
+    ]
+    assert sorted(q.occurrences for q in mine) == [1, 1, 2]
+    (day_bucket,) = buckets(parts.timeline, full.id, "day", now=day)
+    assert (day_bucket["statements"], day_bucket["quotations"]) == (4, 3)
 
 
 def test_the_producer_lingers_as_configured(tmp_path: Path) -> None:

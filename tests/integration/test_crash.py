@@ -1,5 +1,6 @@
 """`kill -9` the worker in the middle of a stream of a few hundred articles and restart it:
-the `speakers` table ends equal to a clean run's, statement for statement.
+the `speakers` table ends equal to a clean run's, statement for statement, and so do the
+speakers' quotations.
 
 This failed in some runs until two Faust fixes (``streams/app/faust_fixes.py``): a producer
 flush that returned with table writes still buffered, and partitions never committed resumed
@@ -15,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -26,6 +28,7 @@ from streams.settings import Settings
 from streams.sources.replay import replay
 from tests.conftest import ROOT
 from tests.integration.conftest import Worker, isolated
+from tests.integration.test_pipeline import read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.failover]
 ARTICLES = 240
@@ -96,7 +99,33 @@ def wait_for_progress(settings: Settings, enriched: int, timeout: float = 120) -
     return done
 
 
-def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) -> Snapshot:
+#: Per speaker, the occurrences of each of its quotations, from the quotations changelog.
+Quoted = dict[str, list[int]]
+
+
+def quoted(settings: Settings, table: Table, timeout: float = 60) -> Quoted:
+    """The quotations changelog, last value per key, per speaker; read until every speaker's
+    distinct quotations in the table are those the changelog holds (the speaker's write comes
+    after its quotation's, whose changelog record may still be on its way)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        latest: dict[str, Any] = {}
+        for record in read_topic(settings, settings.changelog_topic("quotations")):
+            latest[record["key"]] = record["value"]
+        out: Quoted = {}
+        for key, value in latest.items():
+            if value and value["occurrences"] > 0:
+                out.setdefault(key.split("|")[0], []).append(value["occurrences"])
+        distinct = {k: s.summary.quotations for k, s in table.speakers().items()}
+        if {k: len(v) for k, v in out.items()} == {k: n for k, n in distinct.items() if n}:
+            return {k: sorted(v) for k, v in out.items()}
+        assert time.monotonic() < deadline, f"quotations {out} against the table's {distinct}"
+        time.sleep(2)
+
+
+def run(
+    settings: Settings, path: Path, ids: list[str], log: Path, crash: bool
+) -> tuple[Snapshot, Quoted]:
     worker = Worker(settings, log).start()
     try:
         starts = asyncio.run(result_offsets(settings))
@@ -123,7 +152,7 @@ def run(settings: Settings, path: Path, ids: list[str], log: Path, crash: bool) 
     finally:
         worker.stop()
     assert counted_once(table)
-    return snapshot(table)
+    return snapshot(table), quoted(settings, table)
 
 
 def test_kill_9_mid_stream_leaves_the_table_of_a_clean_run(kafka: Settings, tmp_path: Path) -> None:
@@ -135,6 +164,8 @@ def test_kill_9_mid_stream_leaves_the_table_of_a_clean_run(kafka: Settings, tmp_
     crashed = run(
         isolated(kafka, "crash", tmp_path / "crash"), path, ids, tmp_path / "crash.log", crash=True
     )
-    counts, counted = clean
+    (counts, counted), occurrences = clean
     assert counts and sum(v[0] for v in counts.values()) == len(counted) > ARTICLES
     assert crashed == clean
+    # the corpus repeats its texts: their quotes are quotations of many occurrences
+    assert max(n for found in occurrences.values() for n in found) > 1

@@ -32,9 +32,17 @@ pytestmark = pytest.mark.integration
 ARTICLES = [
     ("order-1", "Recep Tayyip Erdoğan said on Monday that Turkey would keep its border open."),
     ("order-2", "Speaking in Ankara, Erdogan said the country would not accept new sanctions."),
-    ("order-3", "Volodymyr Zelensky said the talks in Geneva had to continue."),
+    (
+        "order-3",
+        'Volodymyr Zelensky said on Thursday: "The talks in Geneva have to continue until '
+        'there is a just peace."',
+    ),
     ("order-4", "Volodymyr Zelenskyy told reporters that more air defence was needed."),
-    ("order-5", "Zelensky said on Friday that the front line was holding."),
+    (
+        "order-5",
+        '"The talks in Geneva have to continue until there is a just peace," Zelensky said '
+        "on Friday.",
+    ),
     ("order-6", "Abbas Araghchi said Iran was ready to resume talks with Europe."),
     ("order-7", "Araghchi said the proposal was unacceptable."),
     ("order-8", "Anna Berg, the mayor of Uppsala, said the bridge would reopen in May."),
@@ -46,7 +54,7 @@ def idle(settings: Settings, timeout: float = 120) -> None:
     three seconds apart (a merge found late is sent after the statements it concerns)."""
     topics = [
         settings.topic("articles.raw"),
-        settings.topic("statements"),
+        settings.internal_topic("statements-unidentified"),
         settings.internal_topic("statements-by-article"),
         settings.internal_topic("speaker-tallies"),
     ]
@@ -59,9 +67,14 @@ def idle(settings: Settings, timeout: float = 120) -> None:
         quiet = quiet + 1 if not any(lag.values()) else 0
 
 
+#: Per speaker, what ``/quotations`` and the day timeline say: the occurrences and
+#: articles of each quotation, and the statements counted in the day buckets.
+Quoted = dict[str, tuple[list[tuple[int, int]], int]]
+
+
 def run(
     kafka: Settings, tmp_path: Path, name: str, order: list[tuple[str, str]], workers: int
-) -> tuple[Snapshot, Table]:
+) -> tuple[Snapshot, Table, Quoted]:
     settings = kafka.model_copy(update={"topic_prefix": f"{name}.", "app_id": f"streams-{name}"})
     running = [
         Worker(
@@ -84,11 +97,55 @@ def run(
         idle(settings)
         table = asyncio.run(collect(settings, [a for a, _ in order], starts, timeout=240))
         redirect = redirect_of(running[0].settings.web_port, table)
+        quoted = quoted_of(running[-1].settings.web_port, table)
     finally:
         for worker in running:
             worker.stop()
     assert counted_once(table)
-    return snapshot(table), redirect
+    return snapshot(table), redirect, quoted
+
+
+def quoted_of(port: int, table: Table) -> Quoted:
+    """Each speaker's quotations and day buckets, from one worker (which forwards to the
+    partition's owner); a merged id's are a 308 to the speaker it is."""
+    out: Quoted = {}
+    for speaker, state in table.states.items():
+        if state.merged_into is not None:
+            for path, location in [
+                (
+                    f"/quotations?speaker={speaker}",
+                    f"/quotations?speaker={table.canonical(speaker)}",
+                ),
+                (
+                    f"/speakers/{speaker}/timeline?bucket=day",
+                    f"/speakers/{table.canonical(speaker)}/timeline?bucket=day",
+                ),
+            ]:
+                # 308 to the speaker it is (through the ids it merged into on the way)
+                status, headers, _ = _get(port, path)
+                hops = 0
+                while status == 308 and headers["Location"] != location and hops < 4:
+                    status, headers, _ = _get(port, headers["Location"])
+                    hops += 1
+                assert (status, headers["Location"]) == (308, location), path
+            continue
+        status, _, body = _get(port, f"/quotations?speaker={speaker}&limit=100")
+        assert status == 200
+        items = orjson.loads(body)["items"]
+        status, _, body = _get(port, f"/speakers/{speaker}/timeline?bucket=day")
+        assert status == 200
+        days = sum(d["statements"] for d in orjson.loads(body)["items"])
+        out[speaker] = (sorted((q["occurrences"], q["articles"]) for q in items), days)
+    return out
+
+
+def _get(port: int, path: str) -> tuple[int, Any, bytes]:
+    opener = urllib.request.build_opener(_NoRedirect())
+    try:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=15) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers, answer.read()
 
 
 def redirect_of(port: int, table: Table) -> Table:
@@ -114,10 +171,10 @@ def test_two_orders_and_one_or_two_workers_give_the_same_table(
     kafka: Settings, tmp_path: Path, validate_wire: Callable[[str, Any], None]
 ) -> None:
     forward, backward = ARTICLES, ARTICLES[::-1]
-    one_forward, _ = run(kafka, tmp_path, "order-f1", forward, workers=1)
-    one_backward, merged = run(kafka, tmp_path, "order-b1", backward, workers=1)
-    two_forward, _ = run(kafka, tmp_path, "order-f2", forward, workers=2)
-    two_backward, _ = run(kafka, tmp_path, "order-b2", backward, workers=2)
+    one_forward, _, quoted = run(kafka, tmp_path, "order-f1", forward, workers=1)
+    one_backward, merged, quoted_b1 = run(kafka, tmp_path, "order-b1", backward, workers=1)
+    two_forward, _, quoted_f2 = run(kafka, tmp_path, "order-f2", forward, workers=2)
+    two_backward, _, quoted_b2 = run(kafka, tmp_path, "order-b2", backward, workers=2)
     counts, _ = one_forward
     assert counts["person:recep-tayyip-erdogan"] == (2, 2)
     assert counts["person:volodymyr-zelensky"] == (3, 3)
@@ -125,6 +182,12 @@ def test_two_orders_and_one_or_two_workers_give_the_same_table(
     assert one_backward == one_forward
     assert two_forward == one_forward
     assert two_backward == one_forward
+    # the quote of two articles is one quotation, and each speaker's timeline counts all its
+    # statements, however the articles came: backwards, the bare surname's quotation and
+    # buckets moved to the full name when the two merged
+    assert quoted["person:volodymyr-zelensky"] == ([(2, 2)], 3)
+    assert {s: days for s, (_, days) in quoted.items()} == {s: n for s, (n, _) in counts.items()}
+    assert quoted_b1 == quoted_f2 == quoted_b2 == quoted
     # backwards, the bare surnames (one tagged as a body), and the second spelling of a
     # full name, were published on their own first, then merged
     merged_ids = {k for k, s in merged.states.items() if s.merged_into}

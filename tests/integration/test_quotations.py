@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from streams.records import Article
 from streams.settings import Settings
 from tests.integration.conftest import Worker
 from tests.integration.test_api import get
+from tests.integration.test_pipeline import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +115,26 @@ def test_three_outlets_carrying_one_quote_give_one_quotation(
     assert radio["at"].startswith(DAY2.date().isoformat())
     bridge = [r for r in speaker["recent"] if "bridge" in r["content"]]
     assert {r["quotation_id"] for r in bridge} == {quotation["quotation_id"]}
+
+
+def test_the_statements_topic_carries_each_statements_quotation_id(
+    kafka: Settings, quoted: dict[str, Any], validate_wire: Callable[[str, Any], None]
+) -> None:
+    """A subscriber of ``statements`` gets the quotation id, the same for the three copies,
+    the one ``/quotations`` lists, on records that validate against the schema."""
+    (quotation,) = [q for q in quoted["items"] if "bridge" in q["text"]]
+    ours = {a.article_id for a in ARTICLES}
+    bridge = [
+        r["value"]
+        for r in read_topic(kafka, "statements")
+        if r["value"]["article_id"] in ours and "bridge" in r["value"]["content"]
+    ]
+    assert {s["article_id"] for s in bridge} == ours
+    assert {s["quotation_id"] for s in bridge} == {quotation["quotation_id"]}
+    for record in read_topic(kafka, "statements"):
+        if record["value"]["article_id"] in ours:
+            assert record["key"] == record["value"]["speaker"]["id"]
+            validate_wire("statement", record["value"])
 
 
 def test_quotations_page_and_refuse_bad_queries(kafka: Settings, quoted: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ def test_two_workers_answer_alike(
         # those the other worker holds too
         topics = [
             kafka.topic("articles.raw"),
-            kafka.topic("statements"),
+            kafka.internal_topic("statements-unidentified"),
             kafka.internal_topic("statements-by-article"),
             kafka.internal_topic("speaker-tallies"),
         ]

@@ -1,9 +1,11 @@
 import itertools
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from streams.app.quotations import count, outlet, quotation_key
+from streams.app.paging import quotation_page
+from streams.app.quotations import absorb, count, identified, outlet, quotation_key
 from streams.records import Quotation, Speaker, Statement, Tally
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -39,13 +41,21 @@ def _statement(article: str, source: str | None, url: str | None, content: str) 
     )
 
 
+_OFFSETS = itertools.count()
+
+
+def _tally(**fields: Any) -> Tally:
+    """A tally as the ledger sends them: each at an offset of its own, growing."""
+    return Tally(offset=next(_OFFSETS), **fields)
+
+
 class Tables:
     def __init__(self) -> None:
         self.index: dict[str, bytes] = {}
         self.quotations: dict[str, bytes] = {}
 
     def add(self, statement: Statement, speaker: str = SPEAKER) -> str | None:
-        tally = Tally(op="add", speaker=speaker, statement=statement)
+        tally = _tally(op="add", speaker=speaker, statement=statement)
         return count(self.index, self.quotations, speaker, tally, at=T0).quotation_id
 
     def quotation(self, qid: str, speaker: str = SPEAKER) -> Quotation:
@@ -96,7 +106,7 @@ def test_a_retraction_takes_back_what_its_add_counted() -> None:
     tables = Tables()
     qid = tables.add(_statement(*COPIES[0]))
     tables.add(_statement(*COPIES[2]))
-    retract = Tally(op="retract", speaker=SPEAKER, statement=_statement(*COPIES[2]))
+    retract = _tally(op="retract", speaker=SPEAKER, statement=_statement(*COPIES[2]))
     result = count(tables.index, tables.quotations, SPEAKER, retract, at=T0)
     assert (result.quotation_id, result.delta, result.sign, result.at) == (qid, 0, -1, T0)
     assert qid is not None
@@ -106,9 +116,14 @@ def test_a_retraction_takes_back_what_its_add_counted() -> None:
         1,
         {"Northern Wire": 1},
     )
-    last = Tally(op="retract", speaker=SPEAKER, statement=_statement(*COPIES[0]))
+    last = _tally(op="retract", speaker=SPEAKER, statement=_statement(*COPIES[0]))
     assert count(tables.index, tables.quotations, SPEAKER, last, at=T0).delta == -1
-    assert tables.quotations == {}
+    # kept with no occurrence, to remember what it counted; the API lists it no more
+    assert tables.quotation(qid).occurrences == 0
+    assert quotation_page(tables.quotations.values(), {})["items"] == []
+    # counted again: a new hearing, its first
+    again = tables.add(_statement(*COPIES[2]))
+    assert again == qid and tables.quotation(qid).occurrences == 1
 
 
 def test_the_same_words_of_two_speakers_are_two_quotations() -> None:
@@ -128,11 +143,11 @@ def test_a_paraphrase_is_no_quotation_but_counts_in_time() -> None:
     tables = Tables()
     said = _statement("p1", "Wire", None, "the town would rebuild every bridge on the river")
     said = said.model_copy(update={"kind": "indirect"})
-    added = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+    added = count(tables.index, tables.quotations, SPEAKER, _tally(op="add", speaker=SPEAKER,
                   statement=said), at=T0)  # fmt: skip
     assert (added.quotation_id, added.delta, added.sign, added.at) == (None, 0, 1, T0)
     assert tables.quotations == {}
-    retract = Tally(op="retract", speaker=SPEAKER, statement=said)
+    retract = _tally(op="retract", speaker=SPEAKER, statement=said)
     taken = count(tables.index, tables.quotations, SPEAKER, retract, at=T0)
     assert (taken.quotation_id, taken.sign, taken.at) == (None, -1, T0)
 
@@ -145,23 +160,116 @@ def test_a_move_takes_the_quotation_from_the_old_speaker_to_the_new() -> None:
     before = before.model_copy(
         update={"speaker": before.speaker.model_copy(update={"id": old, "name": "Lindqvist"})}
     )
-    ledger, first = record(None, before, partition=0, offset=0, at=T0)
-    _, moved = record(ledger, _statement(*COPIES[0]), partition=0, offset=1, at=T0)
+    ledger, first = record(None, before, partition=0, offset=next(_OFFSETS), at=T0)
+    _, moved = record(ledger, _statement(*COPIES[0]), partition=0, offset=next(_OFFSETS), at=T0)
     tables = Tables()
     for tally in [*first, *moved]:
         count(tables.index, tables.quotations, tally.speaker, tally, at=T0)
     assert [t.op for t in moved] == ["retract", "add"]
-    assert [k.split("|")[0] for k in tables.quotations] == [new]
+    counted = [k for k, v in tables.quotations.items() if b'"occurrences":0' not in v]
+    assert [k.split("|")[0] for k in counted] == [new]
 
 
 def test_an_earlier_occurrence_moves_where_the_quotation_was_first_heard() -> None:
     tables = Tables()
     later = _statement(*COPIES[0])
     earlier = _statement(*COPIES[2]).model_copy(update={"published_at": T0 - timedelta(days=1)})
-    first = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+    first = count(tables.index, tables.quotations, SPEAKER, _tally(op="add", speaker=SPEAKER,
                   statement=later), at=T0)  # fmt: skip
     assert first.heard == ((T0, 1),)
-    second = count(tables.index, tables.quotations, SPEAKER, Tally(op="add", speaker=SPEAKER,
+    second = count(tables.index, tables.quotations, SPEAKER, _tally(op="add", speaker=SPEAKER,
                    statement=earlier), at=T0)  # fmt: skip
     assert second.heard == ((T0, -1), (T0 - timedelta(days=1), 1))
     assert second.quotation_id == first.quotation_id
+
+
+def test_the_id_a_statement_carries_is_the_quotation_it_is_counted_as() -> None:
+    """The quotation agent gives each statement its id before ``statements``; the aggregate
+    counts it under that id, and a move's retraction finds it by the id the ledger kept."""
+    from streams.app.ledger import record
+
+    tables = Tables()
+    carried = [identified(tables.index, _statement(*copy)) for copy in COPIES]
+    ids = {s.quotation_id for s in carried}
+    assert len(ids) == 1 and None not in ids
+    for statement in carried:
+        tables.add(statement)
+    assert list(tables.quotations) == [quotation_key(SPEAKER, ids.pop())]
+    # the same statement later resolved to another speaker: counted there, taken back here
+    # by the id it was counted as (the index is not asked: an empty one would not know it)
+    ledger, _ = record(None, carried[0], partition=0, offset=next(_OFFSETS), at=T0)
+    other = "person:omar-feld"
+    moved = carried[0].model_copy(
+        update={"speaker": carried[0].speaker.model_copy(update={"id": other})}
+    )
+    moved = identified(tables.index, moved)
+    _, (retract, add) = record(ledger, moved, partition=0, offset=next(_OFFSETS), at=T0)
+    assert retract.quotation_id == carried[0].quotation_id != add.statement.quotation_id  # type: ignore[union-attr]
+    taken = count({}, tables.quotations, SPEAKER, retract, at=T0)
+    assert taken.quotation_id == carried[0].quotation_id
+    assert tables.quotation(carried[0].quotation_id or "").occurrences == 2
+
+
+def test_a_paraphrase_carries_no_quotation_id() -> None:
+    said = _statement("p1", "Wire", None, "the town would rebuild every bridge").model_copy(
+        update={"kind": "indirect"}
+    )
+    index: dict[str, bytes] = {}
+    assert identified(index, said).quotation_id is None
+    assert index == {}
+
+
+def test_a_statement_passed_on_from_a_merged_id_is_identified_again_where_it_lands() -> None:
+    """After a merge the merged id's tallies go to the speaker it is; the id given under the
+    merged id is not that speaker's, so the words are looked up in that speaker's index."""
+    tables = Tables()
+    mine = tables.add(_statement(*COPIES[0]))
+    merged = "person:lindqvist"
+    old = _statement(*COPIES[2]).model_copy(
+        update={"speaker": _statement(*COPIES[2]).speaker.model_copy(update={"id": merged})}
+    )
+    old = identified(tables.index, old)
+    assert old.quotation_id != mine
+    passed = _tally(op="add", speaker=merged, statement=old)
+    landed = count(tables.index, tables.quotations, SPEAKER, passed, at=T0)
+    assert landed.quotation_id == mine
+    assert mine is not None and tables.quotation(mine).occurrences == 2
+
+
+def test_a_merged_speakers_quotations_join_the_speakers_once() -> None:
+    """A merge moves the merged id's quotations: one the speaker knows takes its counts
+    (the later first hearing given back), one it does not goes on under its own id."""
+    tables = Tables()
+    mine = tables.add(_statement(*COPIES[0]))
+    merged = "person:lindqvist"
+    theirs, other = Tables(), "They will rebuild it all"
+    for copy in COPIES[1:]:
+        statement = _statement(*copy).model_copy(update={"published_at": T0 + timedelta(hours=1)})
+        theirs.add(statement, speaker=merged)
+    theirs.add(_statement("c1", "Z", None, other), speaker=merged)
+    moved = [Quotation.model_validate_json(v) for v in theirs.quotations.values()]
+    results = [absorb(tables.index, tables.quotations, SPEAKER, q) for q in moved * 2]
+    assert [r.delta for r in results] == [0, 1, 0, 0]
+    assert results[0].heard == ((T0 + timedelta(hours=1), -1),)
+    assert mine is not None
+    joined = tables.quotation(mine)
+    assert (joined.occurrences, joined.articles) == (3, 3)
+    assert sorted(joined.sources) == ["Northern Wire", "Radio Lake", "valley-gazette.example"]
+    (new,) = [q for q in moved if q.text == other]
+    assert tables.quotation(new.quotation_id).speaker_id == SPEAKER
+    # later quotes of those words, by the speaker, are the same quotations
+    assert tables.add(_statement("c2", "Z", None, other)) == new.quotation_id
+    assert tables.add(_statement(*COPIES[2])) == mine
+
+
+def test_a_merge_of_a_merge_read_again_adds_nothing_twice() -> None:
+    a, b = "person:a", "person:b"
+    tables = Tables()
+    tables.add(_statement(*COPIES[0]), speaker=a)
+    (of_a,) = [Quotation.model_validate_json(v) for v in tables.quotations.values()]
+    absorb(tables.index, tables.quotations, b, of_a)
+    of_b = Quotation.model_validate_json(tables.quotations[quotation_key(b, of_a.quotation_id)])
+    absorb(tables.index, tables.quotations, SPEAKER, of_b)
+    again = absorb(tables.index, tables.quotations, SPEAKER, of_a)
+    assert again.delta == 0
+    assert tables.quotation(of_a.quotation_id).occurrences == 1

@@ -86,3 +86,40 @@ def test_a_quotation_heard_earlier_than_known_moves_to_the_earlier_bucket() -> N
         ("2026-03-01", 1, 1),
         ("2026-03-03", 1, 0),
     ]
+
+
+def test_a_merged_speakers_buckets_are_added_once_where_it_went() -> None:
+    from streams.app.timeline import absorb, first_heard, moving
+
+    windows = _windows()
+    merged, day1 = "person:lindqvist", NOW - timedelta(days=2)
+    record(windows, merged, Counted("q1", 1, 1, day1, FAVOR, ((day1, 1),)))
+    record(windows, SPEAKER, Counted("q2", 1, 1, day1, FAVOR, ((day1, 1),)))
+    moved = moving(windows, merged, now=NOW)
+    assert sorted(m.size for m in moved) == ["day", "hour"]
+    for _ in range(2):  # the merge read again: nothing more
+        absorb(windows, SPEAKER, merged, moved)
+    (day,) = buckets(windows, SPEAKER, "day", now=NOW)
+    assert (day["statements"], day["quotations"]) == (2, 2)
+    assert day["stances"] == {"the bridge": {"favor": 2, "against": 0, "neutral": 0}}
+    # the two quotations turn out to be one: the later first hearing is no first one
+    first_heard(windows, SPEAKER, [(day1, -1)])
+    (day,) = buckets(windows, SPEAKER, "day", now=NOW)
+    assert day["quotations"] == 1
+
+
+def test_a_merge_of_a_merge_read_again_adds_nothing_twice() -> None:
+    """A into B, B into C; A's merge read again reaches C (B passes it on): C's buckets
+    know A's were added with B's."""
+    from streams.app.timeline import absorb, moving
+
+    windows = _windows()
+    a, b, c = "person:a", "person:b", SPEAKER
+    day1 = NOW - timedelta(days=2)
+    record(windows, a, Counted("q1", 1, 1, day1, FAVOR, ((day1, 1),)))
+    from_a = moving(windows, a, now=NOW)
+    absorb(windows, b, a, from_a)
+    absorb(windows, c, b, moving(windows, b, now=NOW))
+    absorb(windows, c, a, from_a)
+    (day,) = buckets(windows, c, "day", now=NOW)
+    assert (day["statements"], day["quotations"]) == (1, 1)
