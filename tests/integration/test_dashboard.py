@@ -78,7 +78,9 @@ async def _produce_statement(settings: Settings, url: str) -> None:
     await client.start()
     try:
         await client.send_and_wait(
-            settings.topic("statements"), dumps(statement), key=speaker.id.encode()
+            settings.internal_topic("statements-unidentified"),
+            dumps(statement),
+            key=speaker.id.encode(),
         )
     finally:
         await client.stop()

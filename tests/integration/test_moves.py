@@ -40,7 +40,7 @@ def produce(settings: Settings, *statements: Statement) -> None:
         try:
             for statement in statements:
                 await client.send_and_wait(
-                    settings.topic("statements"),
+                    settings.internal_topic("statements-unidentified"),
                     dumps(statement),
                     key=statement.speaker.id.encode(),
                 )
