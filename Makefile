@@ -33,9 +33,13 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@$(CHROMIUM) --version 2>/dev/null
 
+# the whole suite under one wall-clock bound: a hang (a test, or a thread left at exit) ends
+# the run with a failure and its output instead of running into CI's own limit
+TEST_LIMIT ?= 4200
+
 test: lint browser
 	$(BIN)/streams broker fetch
-	$(BIN)/python -m pytest -p no:cacheprovider -q
+	timeout --kill-after=30 $(TEST_LIMIT) $(BIN)/python -m pytest -p no:cacheprovider -q
 
 test-failover: install
 	$(BIN)/streams broker fetch

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from concurrent.futures.thread import BrokenThreadPool
+from multiprocessing.process import BaseProcess
 
 from streams.codec import dumps, loads
 from streams.errors import ProcessingError
@@ -78,8 +79,9 @@ def _encode(results: Sequence[Result]) -> list[EnrichedArticle | str]:
 class EnrichRunner:
     """``await runner.enrich(articles)`` without blocking the loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, stop_timeout: float = 30.0) -> None:
         self.processes = settings.nlp_processes
+        self.stop_timeout = stop_timeout
         self._settings_json = settings.model_dump_json()
         self._executor: Executor | None = None
 
@@ -116,10 +118,42 @@ class EnrichRunner:
         log.info("spaCy loaded in %d process(es) %s in %.1fs", len(pids), sorted(pids), seconds)
         return seconds
 
-    def stop(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+    def stop(self, *, lost: bool = False) -> None:
+        """Shut the pool down; with ``lost`` (a process died), kill the others first.
+
+        A process killed while it held the pool's task queue lock (an idle process waits for
+        work holding it) leaves that lock taken for good: the survivors would never read the
+        shutdown request and a graceful shutdown would wait on them forever. The pool kills
+        them itself when its manager thread sees the death first; when the shutdown comes
+        first, it is ours to do. A graceful stop that still does not finish within
+        ``stop_timeout`` seconds (the same lock, a death nobody noticed) ends the same way.
+        """
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        if not isinstance(executor, ProcessPoolExecutor):
+            executor.shutdown(wait=True, cancel_futures=True)
+            return
+        # shutdown(wait=False) forgets the processes and the manager thread: take them first
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        manager = getattr(executor, "_executor_manager_thread", None)
+        results = getattr(executor, "_result_queue", None)
+        if lost:
+            _kill(processes)
+        executor.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(self.stop_timeout)
+            if manager.is_alive():
+                log.warning(
+                    "NLP processes still running %.0fs after the stop; killing them",
+                    self.stop_timeout,
+                )
+                _kill(processes)
+                manager.join(self.stop_timeout)
+        if manager is not None and manager.is_alive():
+            log.error("the NLP pool did not stop, even with its processes killed")
+        elif results is not None:
+            results.close()
 
     def _lost_a_process(self) -> bool:
         processes = getattr(self._executor, "_processes", None) or {}
@@ -138,7 +172,7 @@ class EnrichRunner:
             return await self._enrich(articles)
         except BrokenExecutor:
             log.exception("an NLP process died; starting new ones and retrying the batch")
-            self.stop()
+            self.stop(lost=True)
             return await self._enrich(articles)
 
     async def _enrich(self, articles: Sequence[Article]) -> list[Result]:
@@ -146,7 +180,7 @@ class EnrichRunner:
             # the pool has not noticed yet (its manager thread checks in its own time): a
             # batch sent now could run on the survivors alone and leave the pool short
             log.warning("an NLP process died; starting new ones")
-            self.stop()
+            self.stop(lost=True)
         self.start()
         assert self._executor is not None
         loop = asyncio.get_running_loop()
@@ -166,6 +200,15 @@ class EnrichRunner:
                     else EnrichedArticle.model_validate_json(item)
                 )
         return results
+
+
+def _kill(processes: Sequence[BaseProcess]) -> None:
+    """SIGKILL the processes and reap them (the pool's own ``join`` on them then returns)."""
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join()
 
 
 def _split(items: list[Article], n: int) -> list[list[Article]]:

@@ -57,6 +57,41 @@ async def test_process_runner_keeps_order_and_survives_a_killed_process(tmp_path
         runner.stop()
 
 
+def test_a_pool_left_with_its_task_queue_lock_taken_is_stopped_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    """An idle NLP process waits for work holding the pool's task queue lock; killed there, it
+    leaves the lock taken for good and the others never read their shutdown request. Here the
+    test takes the lock itself (while both processes are busy, so neither holds it): a stop
+    must kill what it cannot shut down rather than wait on it forever."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    runner = EnrichRunner(
+        Settings(_env_file=None, data_dir=tmp_path, nlp_processes=2),  # type: ignore[call-arg]
+        stop_timeout=1.0,
+    )
+    runner.warm()
+    executor = runner._executor
+    assert isinstance(executor, ProcessPoolExecutor)
+    pids = runner.pids()
+    busy = [executor.submit(time.sleep, 1.5) for _ in range(2)]
+    time.sleep(0.5)  # both taken up, neither waiting on the queue
+    lock = executor._call_queue._rlock  # type: ignore[attr-defined]
+    assert lock.acquire(timeout=10), "an NLP process kept the task queue lock"
+    try:
+        for future in busy:
+            future.result(timeout=30)
+        stopping = threading.Thread(target=runner.stop, daemon=True)
+        stopping.start()
+        stopping.join(60)
+        assert not stopping.is_alive(), "the stop waited on processes that cannot stop"
+        for pid in pids:
+            _wait_until_dead(pid)
+    finally:
+        lock.release()
+
+
 def _start_nlp_process(settings_json: str, parent: int) -> None:
     """What an NLP process runs first, then as long as it lives."""
     import time
