@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from streams.app.quotations import event_time, outlet, tally_mark
+from streams.app.quotations import event_time, later, outlet, tally_mark
 from streams.nlp.speakers import PRONOUNS
 from streams.records import (
     RecentStatement,
@@ -230,14 +230,10 @@ def _absorb(state: SpeakerState | None, key: str, tally: Tally, recent_limit: in
     return Step(
         SpeakerState(
             summary=_sum(state.summary, merged.summary, recent_limit),
-            applied={**merged.applied, **_later(state.applied, merged.applied)},
+            applied=later(state.applied, merged.applied),
             absorbed=absorbed,
         )
     )
-
-
-def _later(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
-    return {mark: max(offset, theirs.get(mark, -1)) for mark, offset in mine.items()}
 
 
 def add_stances(
