@@ -5,7 +5,8 @@ Everything here is keyed by speaker, so it lives in the partition of the speaker
 to (co-partitioned with the ``speakers`` table and the speaker-keyed topics). Two tables:
 
 - ``quotation-index`` (on disk): ``<speaker>|k|<shingle>`` → the quotation id the shingle
-  belongs to (:mod:`streams.nlp.quotation`). The quotation agent identifies each statement
+  belongs to, and ``<speaker>|k|t<digest>`` for a quote's whole words
+  (:mod:`streams.nlp.quotation`). The quotation agent identifies each statement
   in it (:func:`identified`) and sets its ``quotation_id`` before it goes out on
   ``statements``; the index learns a new quotation's words.
 - ``quotations`` (key ``<speaker>|<quotation id>``): a :class:`~streams.records.Quotation`,
@@ -29,7 +30,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from streams.codec import dumps, loads_json
-from streams.nlp.quotation import identify, quoted
+from streams.nlp.quotation import identify, quote, quoted, whole_key
 from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 
 #: Outlets counted per quotation; past it a new outlet is not listed (its occurrences are).
@@ -93,16 +94,22 @@ def identify_in(
 ) -> str:
     """The quotation ``words`` of ``speaker`` are, from the speaker's index: a known one, else
     a new one (``new_id`` if given), whose keys the index learns (with ``learn``; a
-    retraction only reads)."""
+    retraction only reads). Words the index has whole cost one lookup; others one per
+    shingle, and are then learned whole (after their shingles: the changelog keeps the
+    order, so a restored index that has the whole words has their shingles too)."""
 
-    def lookup(shingle: str) -> str | None:
-        found = index.get(f"{speaker}|k|{shingle}")
+    def lookup(key: str) -> str | None:
+        found = index.get(f"{speaker}|k|{key}")
         return found.decode() if found is not None else None
 
-    qid, new = identify(speaker, words, lookup, new_id=new_id)
+    q = quote(words)
+    whole = whole_key(q)
+    if whole is not None and (known := lookup(whole)) is not None:
+        return known
+    qid, new = identify(speaker, q, lookup, new_id=new_id)
     if learn:
-        for shingle in new:
-            index[f"{speaker}|k|{shingle}"] = qid.encode()
+        for key in [*new, *([whole] if whole is not None else [])]:
+            index[f"{speaker}|k|{key}"] = qid.encode()
     return qid
 
 

@@ -8,7 +8,10 @@ and one that keeps a part of :data:`RUN` or more words all meet. A quote shorter
 matches only a quote of exactly its words.
 
 Matching goes through an index (shingle → quotation id, per speaker), never a scan of the
-quotations known: a quote costs one lookup per shingle.
+quotations known: a new quote costs one lookup per shingle. A quote's whole words are
+indexed too (:func:`whole_key`): the same words again, the common case of a remark carried
+by many outlets, cost one lookup, and give the id the shingles would (a key, once indexed,
+keeps its quotation, so the vote that named the words first names them again).
 """
 
 from __future__ import annotations
@@ -85,6 +88,14 @@ def quote(text: str) -> Quote:
     return Quote(runs, tuple(keys))
 
 
+def whole_key(q: Quote) -> str | None:
+    """The key ``q``'s whole words are indexed under, beside its shingles; None for a quote
+    with one key (its words are that key already)."""
+    if len(q.keys) < 2:
+        return None
+    return "t" + digest(*(" ".join(words) for words in q.segments))
+
+
 def quoted(content: str, kind: str) -> str | None:
     """The words of a statement that are the speaker's own, as quoted: all of a direct
     quote, a mixed one's parts in quotation marks (a gap between two); None for a
@@ -116,7 +127,7 @@ def match(known: dict[str, str | None]) -> str | None:
 
 def identify(
     speaker_id: str,
-    text: str,
+    text: str | Quote,
     lookup: Callable[[str], str | None],
     *,
     new_id: str | None = None,
@@ -128,7 +139,7 @@ def identify(
 
     ``lookup`` reads the speaker's index: the quotation a key belongs to, if any.
     """
-    q = quote(text)
+    q = text if isinstance(text, Quote) else quote(text)
     known = {key: lookup(key) for key in q.keys}
     found = match(known)
     qid = found if found is not None else (new_id or quotation_id(speaker_id, q))

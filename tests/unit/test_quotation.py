@@ -108,3 +108,49 @@ def test_a_mixed_statement_is_quoted_by_its_words_in_quotation_marks(
     content: str, kind: str, words: str | None
 ) -> None:
     assert quoted(content, kind) == words
+
+
+class CountingStore(dict[str, bytes]):
+    """A speaker index as the quotation agent reads it, counting lookups."""
+
+    lookups = 0
+
+    def get(self, key: str, default: bytes | None = None) -> bytes | None:  # type: ignore[override]
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_the_same_words_again_cost_one_lookup_and_keep_their_id() -> None:
+    from streams.app.quotations import identify_in
+
+    store = CountingStore()
+    first = identify_in(store, "person:ada-lindqvist", FULL)
+    assert store.lookups == len(quote(FULL).keys) + 1  # the whole words, then each shingle
+    store.lookups = 0
+    assert identify_in(store, "person:ada-lindqvist", f"“{FULL.upper()}”") == first
+    assert store.lookups == 1
+    # a part is no repeat of the whole: it is matched through its shingles
+    store.lookups = 0
+    part = "will rebuild every bridge on the river before"
+    assert identify_in(store, "person:ada-lindqvist", part) == first
+    assert store.lookups == len(quote(part).keys) + 1
+
+
+def test_the_whole_words_key_gives_the_id_the_shingles_vote_for() -> None:
+    """Quotes that overlap several known quotations, each seen again later: the ids through
+    the whole-words key are the ids the shingle vote alone gives, in every order."""
+    import itertools
+
+    from streams.app.quotations import identify_in
+
+    texts = [
+        FULL,
+        "Every bridge on the river will be open to traffic by the spring, the minister added.",
+        "We will rebuild every bridge on the river and every road on the coast as well.",
+        "open to traffic by the spring and the first snow falls this winter on every road",
+        "and every road on the coast as well as every bridge on the river will be open",
+    ]
+    for order in itertools.permutations(texts):
+        reference, store = Index(), CountingStore()
+        for text in (*order, *reversed(order)):
+            assert identify_in(store, reference.speaker, text) == reference.see(text)
