@@ -68,16 +68,15 @@ def record(
     if change.sign == 0 or change.at is None:
         return
     for name in BUCKETS:
-        wrapper = windows[name]
-        table = wrapper.table
-        updates: dict[Any, tuple[datetime, int, int]] = {}  # window → (time, statements, heard)
+        table = windows[name].table
+        updates: dict[Any, tuple[int, int]] = {}  # window → (statements, heard)
         here = table.window.current(change.at.timestamp())
-        updates[here] = (change.at, change.sign, 0)
+        updates[here] = (change.sign, 0)
         for when, step in change.heard:
             window = table.window.current(when.timestamp())
-            at, statements, heard = updates.get(window, (when, 0, 0))
-            updates[window] = (at, statements, heard + step)
-        for window, (at, statements, heard) in updates.items():
+            statements, heard = updates.get(window, (0, 0))
+            updates[window] = (statements, heard + step)
+        for window, (statements, heard) in updates.items():
             value = table.get((speaker, window))
             bucket = Bucket.model_validate(value) if value is not None else Bucket()
             if mark is not None and bucket.applied.get(mark, -1) >= offset:
@@ -91,8 +90,7 @@ def record(
                 absorbed=bucket.absorbed,
                 applied={**bucket.applied, mark: offset} if mark is not None else bucket.applied,
             )
-            # set through the wrapper at the bucket's time: Faust keeps the window's expiry
-            wrapper.relative_to(at)[speaker] = updated.model_dump(mode="json")
+            table[(speaker, window)] = updated.model_dump(mode="json")
 
 
 def kept(
@@ -148,8 +146,7 @@ def absorb(windows: Windows, speaker: str, merged: str, moved: Iterable[MovedBuc
     """Add the buckets of ``merged``, a speaker id merged into ``speaker``, to ``speaker``'s,
     each once (a merge read again adds nothing)."""
     for one in moved:
-        wrapper = windows[one.size]
-        table = wrapper.table
+        table = windows[one.size].table
         window = table.window.current(one.start.timestamp())
         value = table.get((speaker, window))
         bucket = Bucket.model_validate(value) if value is not None else Bucket()
@@ -166,16 +163,16 @@ def absorb(windows: Windows, speaker: str, merged: str, moved: Iterable[MovedBuc
             ],
             applied=later(bucket.applied, one.bucket.applied),
         )
-        wrapper.relative_to(one.start)[speaker] = updated.model_dump(mode="json")
+        table[(speaker, window)] = updated.model_dump(mode="json")
 
 
 def first_heard(windows: Windows, speaker: str, heard: Iterable[tuple[datetime, int]]) -> None:
     """Move first hearings of ``speaker``'s quotations: ``(time, ±1)`` each."""
     for when, step in heard:
         for name in BUCKETS:
-            wrapper = windows[name]
-            table = wrapper.table
-            value = table.get((speaker, table.window.current(when.timestamp())))
+            table = windows[name].table
+            window = table.window.current(when.timestamp())
+            value = table.get((speaker, window))
             bucket = Bucket.model_validate(value) if value is not None else Bucket()
             updated = bucket.model_copy(update={"quotations": max(0, bucket.quotations + step)})
-            wrapper.relative_to(when)[speaker] = updated.model_dump(mode="json")
+            table[(speaker, window)] = updated.model_dump(mode="json")
