@@ -21,21 +21,10 @@ class Table(dict[Any, Any]):
 
 
 class Wrapper:
-    """Faust's window wrapper, as the timeline writes through it."""
+    """Faust's window wrapper: the timeline reads and writes its table."""
 
     def __init__(self, size: float) -> None:
         self.table = Table(size)
-
-    def relative_to(self, when: datetime) -> "At":
-        return At(self.table, when)
-
-
-class At:
-    def __init__(self, table: Table, when: datetime) -> None:
-        self.table, self.when = table, when
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.table[(key, self.table.window.current(self.when.timestamp()))] = value
 
 
 def _windows() -> dict[str, Wrapper]:
