@@ -8,7 +8,7 @@ import pytest
 from jsonschema import ValidationError
 
 from streams import schemas
-from streams.codec import dumps, loads
+from streams.codec import Remembered, dumps, loads
 from streams.errors import InputError, RecordError
 from streams.records import (
     Article,
@@ -90,6 +90,40 @@ def test_records_on_the_wire_validate_and_round_trip(
     wire = dumps(record)
     validate_wire(name, orjson.loads(wire))
     assert loads(type(record), wire) == record
+
+
+def test_dumps_writes_what_orjson_writes_for_the_json_dump() -> None:
+    # pydantic's serializer straight to bytes: the same bytes as the two-step encoding
+    statement = _statement().model_copy(
+        update={"published_at": utcnow(), "title": "Ünïcode “quotes”", "url": "https://x.y/z"}
+    )
+    for record in (statement, Tally(op="add", speaker="person:a-b", statement=statement)):
+        assert dumps(record) == orjson.dumps(record.model_dump(mode="json"))
+
+
+def test_remembered_decodes_each_value_once_and_forgets_the_least_recently_used() -> None:
+    decoded = []
+
+    def decode(value: bytes) -> Any:
+        decoded.append(value)
+        return orjson.loads(value)
+
+    known = Remembered(decode, orjson.dumps, 2)
+    one = b'{"target": "talks"}'
+    first = known(one)
+    assert first == {"target": "talks"} and decoded == [one]
+    assert known(bytes(bytearray(one))) is first  # equal bytes, another object: no decoding
+    deal = {"target": "deal"}
+    two = known.written(deal)
+    assert two == orjson.dumps(deal) and known(two) is deal  # written: known as it was
+    assert known(one) is first  # used last: "two" is the least recently used now
+    war = {"target": "war"}
+    assert known(known.written(war)) is war  # "two" forgotten
+    assert known(one) is first and decoded == [one]
+    again = known(two)  # decoded again, to an equal value
+    assert again == deal and again is not deal and decoded == [one, two]
+    with pytest.raises(orjson.JSONDecodeError):
+        known(b"{not json")
 
 
 def test_speaker_state_validates(validate_wire: Validate) -> None:

@@ -3,9 +3,10 @@ from typing import Any
 
 from faust.windows import TumblingWindow
 
+from streams.app.aggregate import MAX_STANCE_TARGETS, count_stances
 from streams.app.quotations import Counted
 from streams.app.timeline import BUCKETS, KEPT, buckets, record
-from streams.records import Stance
+from streams.records import Bucket, Stance, StanceCounts
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 SPEAKER = "person:ada-lindqvist"
@@ -112,3 +113,26 @@ def test_a_merge_of_a_merge_read_again_adds_nothing_twice() -> None:
     absorb(windows, c, a, from_a)
     (day,) = buckets(windows, c, "day", now=NOW)
     assert (day["statements"], day["quotations"]) == (1, 1)
+
+
+def test_a_buckets_stances_count_and_drop_targets_as_the_speakers_do() -> None:
+    # the bucket's JSON is counted without pydantic: it must come out as count_stances has it
+    windows = _windows()
+    at = NOW - timedelta(hours=1)
+    polarities = (("favor", 0.5), ("against", -0.5), ("neutral", 0.0))
+    mine: dict[str, StanceCounts] = {}
+    for n in range(MAX_STANCE_TARGETS + 40):
+        found = tuple(
+            Stance(
+                target=f"target {(n * 7 + k) % 130}",
+                polarity=polarities[(n + k) % 3][0],
+                score=polarities[(n + k) % 3][1],
+            )
+            for k in range(1 + n % 3)
+        )
+        sign = -1 if n % 5 == 4 else 1
+        record(windows, SPEAKER, Counted(None, sign=sign, at=at, stances=found))
+        mine = count_stances(mine, found, sign)
+    value = windows["hour"].table[(SPEAKER, windows["hour"].table.window.current(at.timestamp()))]
+    bucket = Bucket.model_validate_json(value)  # what the timeline wrote is a Bucket
+    assert bucket.stances == mine and len(mine) == MAX_STANCE_TARGETS
