@@ -215,10 +215,9 @@ def end_to_end(
         asyncio.run(collect(settings, [a.article_id for a in articles], starts, timeout=1800))
         seconds = time.monotonic() - started
         cpu = {k: round(v - cpu_before[k], 1) for k, v in cpu_sample(pids, broker).items()}
-        quotation = sum(
-            _health(settings.web_port + 1 + i)["metrics"].get("quotation_seconds", 0.0)
-            for i in range(workers)
-        )
+        metrics = [_health(settings.web_port + 1 + i)["metrics"] for i in range(workers)]
+        quotation = sum(m.get("quotation_seconds", 0.0) for m in metrics)
+        quotation_cpu = sum(m.get("quotation_cpu_seconds", 0.0) for m in metrics)
         peak = sum(_peak_kib(p.pid) for p in procs)
     finally:
         for proc in procs:
@@ -230,6 +229,7 @@ def end_to_end(
     return {
         "seconds": seconds,
         "quotation_seconds": round(quotation, 3),
+        "quotation_cpu_seconds": round(quotation_cpu, 3),
         "peak_rss_mib": round(peak / 1024, 1),
         "latencies": latencies,
         "cpu_seconds": cpu,
@@ -343,10 +343,16 @@ def run_bench(
             "latency_p99_s": round(percentile(lat, 99), 3),
             "latency_mean_s": round(statistics.fmean(lat), 3) if lat else None,
             "peak_rss_mib": max(full["peak_rss_mib"], half["peak_rss_mib"]),
-            # the quotation step (quotations and timeline, in the aggregate): its seconds, and
-            # their share of the run's seconds times its workers (each has one event loop)
+            # the quotation step (identifying quotations, counting them and the timeline): its
+            # seconds, and their share of the run's seconds times its workers (each has one
+            # event loop); wall-clock (with the time the loop waited for a CPU mid-step), and
+            # CPU of the loop's thread
             "quotation_seconds": full["quotation_seconds"],
             "quotation_share": round(full["quotation_seconds"] / (count * full["seconds"]), 4),
+            "quotation_cpu_seconds": full["quotation_cpu_seconds"],
+            "quotation_cpu_share": round(
+                full["quotation_cpu_seconds"] / (count * full["seconds"]), 4
+            ),
             "cpu_seconds": full["cpu_seconds"],
         }
     report["scaling"] = scaling(report["end_to_end"])
@@ -415,6 +421,12 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(
                 f"quotation step, {count} worker(s): {e2e['quotation_seconds']} s of "
                 f"{e2e['seconds']} s, {100 * e2e['quotation_share']:.2f} % of the run"
+                + (
+                    f"; CPU {e2e['quotation_cpu_seconds']} s, "
+                    f"{100 * e2e['quotation_cpu_share']:.2f} %"
+                    if "quotation_cpu_share" in e2e
+                    else ""
+                )
             )
     warmup = report.get("warmup")
     if warmup:

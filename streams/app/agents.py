@@ -262,10 +262,11 @@ def quotation_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
             except InputError as exc:
                 await send_dead_letter(parts, event, exc, "aggregate")
                 continue
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.thread_time()
             statement = identified(OneRead(parts.quotation_index), statement)
             value = dumps(statement)
             parts.metrics.quotation_seconds += time.perf_counter() - began
+            parts.metrics.quotation_cpu_seconds += time.thread_time() - cpu
             await parts.statements.send(key=statement.speaker.id.encode(), value=value)
             await parts.by_article.send(key=statement.article_id.encode(), value=value)
 
@@ -390,10 +391,11 @@ def tally_step(
     step = apply_tally(state, key, tally, recent_limit=recent_limit, at=now)
     here = step.state is not None and step.state.merged_into is None and not step.send
     if tally.op in ("add", "retract") and (again or here):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         written = quote(stores, state if again else step.state, key, tally, again, now)
         step.state = written if again else (written or step.state)
         step.quoting = time.perf_counter() - began
+        step.quoting_cpu = time.thread_time() - cpu
     return step, again
 
 
@@ -474,6 +476,7 @@ def aggregate_agent(parts: StreamsApp) -> Callable[[StreamT[bytes]], Awaitable[N
                 stores, state, key, tally, recent_limit=settings.recent_limit, now=utcnow()
             )
             parts.metrics.quotation_seconds += step.quoting
+            parts.metrics.quotation_cpu_seconds += step.quoting_cpu
             if step.state is not None:
                 # reassign, never mutate in place: the table writes its changelog on set
                 table[key] = dumps(step.state)

@@ -49,8 +49,10 @@ class Step:
 
     state: SpeakerState | None = None
     send: list[tuple[str, Tally]] = field(default_factory=list)
-    #: seconds spent counting the statement as a quotation and in the timeline
+    #: seconds spent counting the statement as a quotation and in the timeline: wall-clock,
+    #: and CPU of the thread
     quoting: float = 0.0
+    quoting_cpu: float = 0.0
 
 
 def apply_tally(

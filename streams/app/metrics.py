@@ -52,8 +52,10 @@ class Metrics:
     articles_pushed: int = 0
     event_streams: int = 0  # /statements/stream connections open now
     speakers_merged: int = 0
-    #: seconds the aggregate spent counting statements as quotations and in the timeline
+    #: seconds the quotation step took (identifying quotations before ``statements``,
+    #: counting them and the timeline in the aggregate): wall-clock, and CPU of the thread
     quotation_seconds: float = 0.0
+    quotation_cpu_seconds: float = 0.0
     latency: Histogram = field(default_factory=Histogram)
     #: (topic, partition) → records behind the end of the partition; set by the web view
     lag: Mapping[tuple[str, int], int] = field(default_factory=dict)
@@ -73,6 +75,7 @@ class Metrics:
             "event_streams": self.event_streams,
             "speakers_merged": self.speakers_merged,
             "quotation_seconds": round(self.quotation_seconds, 4),
+            "quotation_cpu_seconds": round(self.quotation_cpu_seconds, 4),
             "latency_seconds": {
                 "count": self.latency.count,
                 "mean": round(self.latency.total / self.latency.count, 4)
@@ -139,8 +142,15 @@ class Metrics:
         )
         yield counter(
             "quotation_seconds_total",
-            "Seconds spent counting statements as quotations and in the timeline buckets.",
+            "Seconds (wall-clock) spent identifying statements as quotations and counting "
+            "them and the timeline buckets.",
             round(self.quotation_seconds, 4),
+        )
+        yield counter(
+            "quotation_cpu_seconds_total",
+            "CPU seconds of the event loop's thread spent identifying statements as quotations "
+            "and counting them and the timeline buckets.",
+            round(self.quotation_cpu_seconds, 4),
         )
         yield histogram(
             "processing_latency_seconds",

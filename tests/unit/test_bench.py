@@ -93,6 +93,8 @@ def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
                 "cpu_seconds": {"worker": 0.5, "nlp": 1.8, "nlp_waiting": 0.1, "broker": 0.2},
                 "quotation_seconds": 0.05,
                 "quotation_share": 0.025,
+                "quotation_cpu_seconds": 0.03,
+                "quotation_cpu_share": 0.015,
             }
         },
         "bare_pipe_after": {"seconds": 1.25, "words_per_s": 800},
@@ -103,7 +105,10 @@ def test_report_shows_every_run_the_drift_and_the_cpu() -> None:
     assert "(c) Kafka, 1 worker(s)" in text and "0.50" in text
     assert "(a) again, after (c)" in text and "0.80" in text  # 20 % slower by the end
     assert "p99 0.3 s" in text
-    assert "quotation step, 1 worker(s): 0.05 s of 2.0 s, 2.50 % of the run" in text
+    assert (
+        "quotation step, 1 worker(s): 0.05 s of 2.0 s, 2.50 % of the run; CPU 0.03 s, 1.50 %"
+        in text
+    )
     assert "nlp 1.8, nlp_waiting 0.1, broker 0.2" in text
     assert "warm-up pass (not in the table), 5 articles, 3.0 s: broker 2.5" in text
 
