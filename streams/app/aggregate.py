@@ -116,6 +116,9 @@ def _add(
             source=outlet(statement.source, statement.url),
             title=statement.title,
             at=event_time(statement, at),
+            # the id it was identified as, under the speaker id it came with (the quotation
+            # step corrects it where it counts the words under another)
+            quotation_id=statement.quotation_id,
         ),
         *summary.recent,
     )[:recent_limit]

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from streams.codec import dumps, loads_json
-from streams.nlp.quotation import identify, quote, quoted, whole_key
+from streams.codec import Remembered, dumps, loads_json
+from streams.nlp.quotation import identify, quote, quoted, segments, whole_key, words_key
 from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 
 #: Outlets counted per quotation; past it a new outlet is not listed (its occurrences are).
@@ -44,6 +44,11 @@ MAX_ABSORBED = 64
 MAX_HEARINGS = 8
 
 Store = MutableMapping[str, bytes]
+
+#: Quotations remembered decoded (by their bytes): one carried by several outlets in a row is
+#: read back as it was written.
+REMEMBERED = 2048
+_quotations: Remembered[Quotation] = Remembered(Quotation.model_validate_json, dumps, REMEMBERED)
 
 
 @dataclass(frozen=True)
@@ -102,10 +107,13 @@ def identify_in(
         found = index.get(f"{speaker}|k|{key}")
         return found.decode() if found is not None else None
 
-    q = quote(words)
-    whole = whole_key(q)
-    if whole is not None and (known := lookup(whole)) is not None:
+    runs = segments(words)
+    # the same words again (a remark carried by many outlets) cost one lookup and no
+    # shingles: only a quote with shingles has its whole words indexed
+    if runs and (known := lookup(words_key(runs))) is not None:
         return known
+    q = quote(runs)
+    whole = whole_key(q)
     qid, new = identify(speaker, q, lookup, new_id=new_id)
     if learn:
         for key in [*new, *([whole] if whole is not None else [])]:
@@ -154,7 +162,7 @@ def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: da
     value = quotations.get(key)
     if value is None and sign < 0:
         return Counted(qid, 0, sign, when, stances, fresh=False)  # nothing to take back
-    have = Quotation.model_validate_json(value) if value is not None else None
+    have = _quotations(value) if value is not None else None
     mark = tally_mark(tally)
     done = f"{mark}:{tally.offset}"
     if have is not None and have.applied.get(mark, -1) >= tally.offset:
@@ -188,7 +196,7 @@ def count(index: Store, quotations: Store, speaker: str, tally: Tally, *, at: da
         hearings = dict(list({**hearings, done: result.heard}.items())[-MAX_HEARINGS:])
     counted_now = _counted(quotation, statement, words, when, sign)
     update = {"applied": {**quotation.applied, mark: tally.offset}, "hearings": hearings}
-    quotations[key] = dumps(counted_now.model_copy(update=update))
+    quotations[key] = _quotations.written(counted_now.model_copy(update=update))
     return result
 
 
@@ -227,17 +235,27 @@ def _counted(
 
 def counted(state: SpeakerState, tally: Tally, result: Counted) -> SpeakerState:
     """The speaker's value with what counting ``tally`` as a quotation changed: its distinct
-    quotations, and the quotation of the statement among its recent ones."""
+    quotations, and the quotation of the statement among its recent ones (where it is not
+    the one the statement came with)."""
     summary = state.summary
-    update: dict[str, object] = {"quotations": max(0, summary.quotations + result.delta)}
-    if tally.statement is not None and result.quotation_id is not None:
-        sid = tally.statement.statement_id
+    update: dict[str, object] = {}
+    if result.delta:
+        update["quotations"] = max(0, summary.quotations + result.delta)
+    statement = tally.statement
+    if (
+        statement is not None
+        and result.quotation_id is not None
+        and result.quotation_id != statement.quotation_id
+    ):
+        sid = statement.statement_id
         update["recent"] = tuple(
             r.model_copy(update={"quotation_id": result.quotation_id})
             if r.statement_id == sid
             else r
             for r in summary.recent
         )
+    if not update:
+        return state
     return state.model_copy(update={"summary": summary.model_copy(update=update)})
 
 

