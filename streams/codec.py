@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def dumps(record: Record) -> bytes:
     """Encode a record as compact JSON: pydantic's own serializer, straight to bytes (the
-    same bytes as ``orjson.dumps(record.model_dump(mode="json"))`` in half the time: no
+    same bytes as ``orjson.dumps(record.model_dump(mode="json"))`` in 40-55 % less time: no
     intermediate dict)."""
     return record.__pydantic_serializer__.to_json(record)
 
