@@ -1,4 +1,5 @@
-"""Fixes to faust-streaming 0.15.3 that at-least-once processing depends on.
+"""Fixes to faust-streaming 0.15.3 that at-least-once processing depends on, and one that
+bounds a windowed table's memory.
 
 1. Never commit past a message still being processed.
 
@@ -35,6 +36,14 @@ client's own flush (which waits for the broker) follows as before.
 3. A partition never committed is re-read from its beginning, not from where the fetcher got
 to (see ``_perform_seek``).
 
+4. A windowed table remembers each window once for its expiry. ``Collection.
+_maybe_set_key_ttl`` pushes the window's end onto a per-partition heap on every *write*, so
+the heap held one entry per write to a window still kept (for the timeline: two per
+statement, over the 30 days kept) and grew with the statements, not the windows. The
+replacement pushes a window's end when its ``(partition, end)`` is first seen; Faust's
+expiry pops that entry with the window's keys, so a late write to an expired window pushes
+it again.
+
 The fixes replace private methods, so they hold only for the code they were written against:
 :func:`apply` refuses any other faust-streaming or aiokafka version than :data:`WRITTEN_FOR`,
 and ``tests/unit/test_faust_fixes.py`` fingerprints the source of every method replaced, so an
@@ -45,10 +54,12 @@ flush fix cannot see.
 from __future__ import annotations
 
 import asyncio
+from heapq import heappush
 from importlib import metadata
 from typing import Any
 
 from aiokafka import TopicPartition
+from faust.tables.base import Collection
 from faust.transport.consumer import Consumer
 from faust.transport.producer import ProducerBuffer
 from faust.utils.functional import consecutive_numbers
@@ -230,6 +241,24 @@ def missing_heads(consumer: Any) -> dict[Any, int]:
     return out
 
 
+_original_set_key_ttl = Collection._maybe_set_key_ttl
+
+
+def _set_key_ttl(self: Any, key: Any, partition: int) -> None:
+    """Faust's ``_maybe_set_key_ttl`` with a window's end pushed once (see fix 4)."""
+    if not self._should_expire_keys():
+        return
+    _, (_, range_end) = key
+    keys = self._partition_timestamp_keys.get((partition, range_end))
+    if keys is None:
+        keys = self._partition_timestamp_keys[(partition, range_end)] = set()
+        heappush(self._partition_timestamps[partition], range_end)
+    self._partition_latest_timestamp[partition] = max(
+        self._partition_latest_timestamp[partition], range_end
+    )
+    keys.add(key)
+
+
 async def reread(consumer: Any, tp: Any, offset: int) -> None:
     """Seek ``tp`` back to ``offset``: what follows is read (and processed) again."""
     await consumer.seek(TopicPartition(tp.topic, tp.partition), offset)
@@ -243,6 +272,7 @@ PATCHES: tuple[tuple[type, str, Any, Any], ...] = (
     (ProducerBuffer, "put", _original_put, _put),
     (ProducerBuffer, "_send_pending", _original_send_pending, _send_pending),
     (ProducerBuffer, "flush", _original_flush, _flush),
+    (Collection, "_maybe_set_key_ttl", _original_set_key_ttl, _set_key_ttl),
 )
 
 

@@ -207,6 +207,7 @@ FINGERPRINTS = {
     "faust.transport.producer.ProducerBuffer.put": "bf26dfbc01d91088",
     "faust.transport.producer.ProducerBuffer._send_pending": "4a9d5f932b56bc68",
     "faust.transport.producer.ProducerBuffer.flush": "26fbebb124ad9c98",
+    "faust.tables.base.Collection._maybe_set_key_ttl": "39b7465fa5803899",
 }
 
 
@@ -223,7 +224,7 @@ def test_every_patched_upstream_function_is_the_code_the_fixes_were_written_for(
 
 def test_the_patch_list_is_what_apply_installs() -> None:
     faust_fixes.apply()
-    assert len(faust_fixes.PATCHES) == len(FINGERPRINTS) == 6
+    assert len(faust_fixes.PATCHES) == len(FINGERPRINTS) == 7
     for owner, name, original, replacement in faust_fixes.PATCHES:
         assert getattr(owner, name) is replacement
         assert original is not replacement
@@ -267,3 +268,33 @@ def test_a_threaded_producer_is_refused(tmp_path: Any, monkeypatch: Any) -> None
     monkeypatch.setattr(factory.faust, "App", threaded_app)
     with pytest.raises(ConfigError, match="producer_threaded"):
         factory.create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+
+
+class FakeWindowed:
+    """The attributes a windowed table's key expiry keeps, as Faust's Collection has them."""
+
+    def __init__(self) -> None:
+        self._partition_timestamp_keys: dict[Any, set[Any]] = defaultdict(set)
+        self._partition_timestamps: dict[int, list[float]] = defaultdict(list)
+        self._partition_latest_timestamp: dict[int, float] = defaultdict(int)
+
+    def _should_expire_keys(self) -> bool:
+        return True
+
+
+def test_a_window_written_many_times_is_remembered_once_for_expiry() -> None:
+    faust_alone, fixed = FakeWindowed(), FakeWindowed()
+    writes = [(f"speaker {n % 3}", (3600.0 * (n % 2), 3600.0 * (n % 2 + 1))) for n in range(50)]
+    for key in writes:
+        faust_fixes._original_set_key_ttl(faust_alone, key, 1)
+        faust_fixes._set_key_ttl(fixed, key, 1)
+    assert len(faust_alone._partition_timestamps[1]) == 50  # one per write
+    assert sorted(fixed._partition_timestamps[1]) == [3600.0, 7200.0]  # one per window
+    assert fixed._partition_timestamp_keys == faust_alone._partition_timestamp_keys
+    assert fixed._partition_latest_timestamp == {1: 7200.0}
+    # Faust's expiry pops a window's end and its keys together; a late write pushes it again
+    fixed._partition_timestamps[1].remove(3600.0)
+    del fixed._partition_timestamp_keys[(1, 3600.0)]
+    faust_fixes._set_key_ttl(fixed, ("speaker 0", (0.0, 3600.0)), 1)
+    assert sorted(fixed._partition_timestamps[1]) == [3600.0, 7200.0]
+    assert fixed._partition_timestamp_keys[(1, 3600.0)] == {("speaker 0", (0.0, 3600.0))}
