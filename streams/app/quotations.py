@@ -30,7 +30,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from streams.codec import Remembered, dumps, loads_json
-from streams.nlp.quotation import identify, quote, quoted, segments, whole_key, words_key
+from streams.nlp.quotation import identify, quote, quoted, segments, words_key
 from streams.records import Quotation, SpeakerState, Stance, Statement, Tally
 
 #: Outlets counted per quotation; past it a new outlet is not listed (its occurrences are).
@@ -108,15 +108,15 @@ def identify_in(
         return found.decode() if found is not None else None
 
     runs = segments(words)
+    whole = words_key(runs) if runs else None
     # the same words again (a remark carried by many outlets) cost one lookup and no
-    # shingles: only a quote with shingles has its whole words indexed
-    if runs and (known := lookup(words_key(runs))) is not None:
+    # shingles: only a quote with two keys or more has its whole words indexed
+    if whole is not None and (known := lookup(whole)) is not None:
         return known
     q = quote(runs)
-    whole = whole_key(q)
     qid, new = identify(speaker, q, lookup, new_id=new_id)
     if learn:
-        for key in [*new, *([whole] if whole is not None else [])]:
+        for key in [*new, *([whole] if whole is not None and len(q.keys) > 1 else [])]:
             index[f"{speaker}|k|{key}"] = qid.encode()
     return qid
 

@@ -9,7 +9,7 @@ matches only a quote of exactly its words.
 
 Matching goes through an index (shingle → quotation id, per speaker), never a scan of the
 quotations known: a new quote costs one lookup per shingle. A quote's whole words are
-indexed too (:func:`whole_key`): the same words again, the common case of a remark carried
+indexed too (:func:`words_key`): the same words again, the common case of a remark carried
 by many outlets, cost one lookup, and give the id the shingles would (a key, once indexed,
 keeps its quotation, so the vote that named the words first names them again).
 """
@@ -88,18 +88,11 @@ def quote(text: str | tuple[tuple[str, ...], ...]) -> Quote:
     return Quote(runs, tuple(keys))
 
 
-def whole_key(q: Quote) -> str | None:
-    """The key ``q``'s whole words are indexed under, beside its shingles; None for a quote
-    with one key (its words are that key already)."""
-    if len(q.keys) < 2:
-        return None
-    return words_key(q.segments)
-
-
 def words_key(runs: tuple[tuple[str, ...], ...]) -> str:
-    """The key of a quote's whole words (its :func:`segments`), whatever its keys: a quote
-    found under it has the keys of the quote indexed under it (the same words), so it can be
-    looked up before the shingles are made."""
+    """The key a quote's whole words (its :func:`segments`) are indexed under, beside its
+    shingles, where it has two keys or more (a quote with one key is its words already). A
+    quote found under it has the keys of the quote indexed under it (the same words), so it
+    can be looked up before the shingles are made."""
     return "t" + digest(*(" ".join(words) for words in runs))
 
 
