@@ -12,6 +12,9 @@ configures.
 - :func:`prefixed` reads the entries under one key prefix (a speaker's quotations).
 - :class:`ScratchRocksDB` keeps a table on disk instead of in memory, rebuilt from its
   changelog at each start: for a table that grows with statements, not speakers.
+- :class:`Deferred` writes a table's changelog at the consumer's commit, one record per key
+  written since the last one: for a table whose keys are written again and again between
+  two commits (a speaker's current hour and day, a quotation carried by many outlets).
 """
 
 from __future__ import annotations
@@ -115,6 +118,78 @@ def prefixed(table: faust.Table[str, Any], prefix: str, partition: int) -> list[
     return sorted(found)
 
 
+#: Keys a :class:`Deferred` table holds back at most: past this many, they are sent at once.
+MAX_DEFERRED = 10_000
+
+
+class Deferred(faust.Table[Any, Any]):
+    """A table whose changelog records wait for the consumer's next commit: a key written
+    many times between two commits goes to the changelog once, with its last value, as Kafka
+    Streams' record cache does. The store is written at once, so reads see every write; the
+    values held back are the store's own (bytes), at most :data:`MAX_DEFERRED` keys.
+
+    :class:`CommitHook` calls :meth:`send_deferred` as Faust begins a commit, before it picks
+    the offsets to commit and flushes the producer (``Consumer.force_commit``, then
+    ``_commit_offsets``): every input offset it commits was processed before the changelog
+    records that carry what it did, and those are on the broker before the commit is. A
+    crash loses writes whose input was not committed either, so it is read again, and
+    counted once by the marks each value keeps (see ``timeline.record``).
+
+    A key deleted meanwhile is not sent (its tombstone went at once); keys of partitions a
+    rebalance revokes are dropped, not sent (nothing committed covers them: Faust commits,
+    and so sends them, before it gives a partition up), so the next owner's writes are never
+    overwritten. Keys need the partition of the event being processed, as Faust's own table.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: dict[Any, tuple[int, Any]] = {}  # key → (changelog partition, value)
+
+    def on_key_set(self, key: Any, value: Any) -> None:
+        partition = self.partition_for_key(key)
+        if partition is None:  # the producer's partitioner decides: send it as Faust does
+            super().on_key_set(key, value)
+            return
+        self._deferred[key] = (partition, value)
+        self._maybe_set_key_ttl(key, partition)
+        self._sensor_on_set(self, key, value)
+        if len(self._deferred) > MAX_DEFERRED:
+            self.send_deferred()
+
+    def on_key_del(self, key: Any) -> None:
+        self._deferred.pop(key, None)
+        super().on_key_del(key)
+
+    def send_deferred(self) -> int:
+        """Send the changelog record of each key written since the last call, with its last
+        value; how many were sent."""
+        pending, self._deferred = self._deferred, {}
+        for key, (partition, value) in pending.items():
+            self.send_changelog(partition, key, value)
+        return len(pending)
+
+    async def on_rebalance(
+        self, assigned: Any, revoked: Any, newly_assigned: Any, generation_id: int = 0
+    ) -> None:
+        gone = {tp.partition for tp in revoked} - {tp.partition for tp in assigned}
+        if gone:
+            self._deferred = {k: v for k, v in self._deferred.items() if v[0] not in gone}
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+
+
+class CommitHook(faust.Sensor):
+    """Calls ``before_commit`` each time the consumer begins a commit (Faust's sensor hook
+    ``on_commit_initiated``), before it picks the offsets it commits: where
+    :class:`Deferred` tables send what they held back."""
+
+    def __init__(self, before_commit: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.before_commit = before_commit
+
+    def on_commit_initiated(self, consumer: Any) -> None:
+        self.before_commit()
+
+
 class _RocksDBTable(faust.Table[str, Any]):
     def _new_store_by_url(self, url: Any) -> Any:
         return ScratchRocksDB(
@@ -129,6 +204,10 @@ class _RocksDBTable(faust.Table[str, Any]):
             loop=self.loop,
             options=self.options,
         )
+
+
+class _DeferredRocksDBTable(Deferred, _RocksDBTable):
+    pass
 
 
 class KeyPartitioned(faust.Table[str, Any]):
@@ -170,6 +249,7 @@ def json_table(
     on_disk: bool = False,
     by_key: bool = False,
     decoded: bool = False,
+    deferred: bool = False,
 ) -> faust.Table[str, Any]:
     """A table keyed by plain strings whose values are the JSON bytes of records
     (:func:`streams.codec.dumps`), in the store as on the changelog.
@@ -180,7 +260,8 @@ def json_table(
     `send_changelog` and the store read) are set to match. ``retention`` (seconds): the
     changelog also deletes what was not written again for that long (and a table ``on_disk``
     forgets it too). ``by_key``: see :class:`KeyPartitioned`. ``decoded``: the store holds
-    the values as orjson decodes them (plain dicts) instead.
+    the values as orjson decodes them (plain dicts) instead. ``deferred`` (a table
+    ``on_disk``): its changelog is written at commits (see :class:`Deferred`).
     """
     values = "orjson" if decoded else "raw"
     config = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
@@ -230,8 +311,9 @@ def json_table(
         table = app.tables.add(KeyPartitioned(app, name=name, beacon=app.tables.beacon, **options))
     elif on_disk:
         ttl = {"ttl": int(retention)} if retention is not None else {}
+        kind = _DeferredRocksDBTable if deferred else _RocksDBTable
         table = app.tables.add(
-            _RocksDBTable(
+            kind(
                 app,
                 name=name,
                 beacon=app.tables.beacon,

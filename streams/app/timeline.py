@@ -8,11 +8,13 @@ article was fetched, so a replay of last week's news fills last week's buckets.
 
 Written by the aggregate agent with each statement it counts or uncounts (the quotation
 step says which, when and with which stances), in the speaker's partition: one write per
-window. A bucket's ``quotations`` are the quotations first heard in it (the bucket of a
-quotation's ``first_seen``, moved when an earlier occurrence comes; taken back with its
-last occurrence). Each bucket keeps the offsets of the tallies it counted, so a tally read
-again after a crash counts once; a merge moves the merged id's buckets (:func:`moving`,
-:func:`absorb`), each added up once.
+window, whose changelog record waits for the next commit (a
+:class:`~streams.app.tables.Deferred` table: a speaker's current hour and day, written with
+each of its statements, go to the changelog once per commit). A bucket's ``quotations`` are
+the quotations first heard in it (the bucket of a quotation's ``first_seen``, moved when an
+earlier occurrence comes; taken back with its last occurrence). Each bucket keeps the
+offsets of the tallies it counted, so a tally read again after a crash counts once; a merge
+moves the merged id's buckets (:func:`moving`, :func:`absorb`), each added up once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 
 from streams.app.aggregate import MAX_ABSORBED, MAX_STANCE_TARGETS, add_stances
 from streams.app.quotations import Counted, later
+from streams.app.tables import Deferred
 from streams.codec import Remembered, dumps
 from streams.records import Bucket, MovedBucket, Stance, StanceCounts
 from streams.settings import Settings
@@ -54,8 +57,10 @@ def windowed_tables(app: faust.App, settings: Settings) -> dict[str, Any]:
     """The hour and day tables, as Faust window wrappers."""
     out = {}
     for name, size in BUCKETS.items():
-        table = app.Table(
-            f"timeline-{name}",
+        table = Deferred(
+            app,
+            name=f"timeline-{name}",
+            beacon=app.tables.beacon,
             default=None,
             partitions=settings.partitions,
             # keys as Faust's JSON (a [key, window] pair); values the JSON bytes of a Bucket
@@ -63,6 +68,7 @@ def windowed_tables(app: faust.App, settings: Settings) -> dict[str, Any]:
             value_type=bytes,
             help=f"Bucket per [speaker_id, {name} window]: statements, quotations, stances.",
         )
+        app.tables.add(table)
         out[name] = table.tumbling(size, expires=KEPT)
     return out
 

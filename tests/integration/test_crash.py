@@ -1,6 +1,6 @@
 """`kill -9` the worker in the middle of a stream of a few hundred articles and restart it:
 the `speakers` table ends equal to a clean run's, statement for statement, and so do the
-speakers' quotations.
+speakers' quotations; each speaker's day buckets count its statements.
 
 This failed in some runs until two Faust fixes (``streams/app/faust_fixes.py``): a producer
 flush that returned with table writes still buffered, and partitions never committed resumed
@@ -123,6 +123,27 @@ def quoted(settings: Settings, table: Table, timeout: float = 60) -> Quoted:
         time.sleep(2)
 
 
+def bucketed(settings: Settings, table: Table, timeout: float = 60) -> None:
+    """Wait until each speaker's day buckets, as the timeline changelog has them (last value
+    per key), count its statements: every statement in its bucket once, none lost to the
+    crash (the buckets' changelog records are sent at commits)."""
+    want = {k: s.summary.statements for k, s in table.speakers().items()}
+    deadline = time.monotonic() + timeout
+    while True:
+        latest: dict[str, Any] = {}
+        for record in read_topic(settings, settings.changelog_topic("timeline-day")):
+            latest[record["key"]] = record["value"]
+        found: Counter[str] = Counter()
+        for key, value in latest.items():
+            if value:
+                found[orjson.loads(key)[0]] += value["statements"]
+        counted = {k: found[k] for k in want}
+        if counted == want:
+            return
+        assert time.monotonic() < deadline, f"day buckets {counted} against the table's {want}"
+        time.sleep(2)
+
+
 def run(
     settings: Settings, path: Path, ids: list[str], log: Path, crash: bool
 ) -> tuple[Snapshot, Quoted]:
@@ -152,6 +173,7 @@ def run(
     finally:
         worker.stop()
     assert counted_once(table)
+    bucketed(settings, table)
     return snapshot(table), quoted(settings, table)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from rocksdict import Options, Rdict
 
 from streams.app.factory import create_app
@@ -42,3 +46,118 @@ def test_every_table_changelog_is_declared_before_faust_starts(tmp_path: Path) -
     ledger = specs[settings.changelog_topic("statement-ledger")].topic_configs
     assert ledger["cleanup.policy"] == "compact,delete"
     assert int(ledger["retention.ms"]) == int(settings.dedupe_retention * 1000)
+
+
+class _Message:
+    topic = "speaker-tallies"
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+
+
+class _Event:
+    def __init__(self, partition: int) -> None:
+        self.message = _Message(partition)
+
+
+@pytest.fixture
+def in_event() -> Iterator[Callable[[Any, int], None]]:
+    """Make a partition the current event's for a table, as an agent processing one would;
+    the current event is reset after the test."""
+    import contextlib
+    import weakref
+
+    import faust.streams
+
+    events: list[Any] = []  # the context holds weak references
+
+    def enter(table: Any, partition: int) -> None:
+        table._verified_source_topics_for_partitions.add(_Message.topic)
+        events.append(_Event(partition))
+        tokens.append(faust.streams._current_event.set(weakref.ref(events[-1])))
+
+    tokens: list[Any] = []
+    yield enter
+    for token in reversed(tokens):
+        with contextlib.suppress(ValueError):  # set in a task's own context, gone with it
+            faust.streams._current_event.reset(token)
+
+
+def _sent(table: Any, monkeypatch: Any) -> list[tuple[int | None, Any, Any]]:
+    """What ``table`` sends to its changelog, recorded instead of sent."""
+    sent: list[tuple[int | None, Any, Any]] = []
+
+    def send(partition: int | None, key: Any, value: Any, *_: Any, **__: Any) -> Any:
+        sent.append((partition, key, value))
+        return SimpleNamespace(message=SimpleNamespace(partition=partition))
+
+    monkeypatch.setattr(table, "send_changelog", send)
+    return sent
+
+
+def test_a_deferred_table_sends_each_key_once_per_commit_with_its_last_value(
+    tmp_path: Path, monkeypatch: Any, in_event: Callable[[Any, int], None]
+) -> None:
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    hour = parts.timeline["hour"].table
+    sent = _sent(hour, monkeypatch)
+    in_event(hour, 2)
+    a, b = ("speaker:a", (0.0, 3600.0)), ("speaker:b", (0.0, 3600.0))
+    for n in range(5):
+        hour[a] = b"%d" % n
+    hour[b] = b"b"
+    assert sent == [] and hour[a] == b"4"  # the store has every write; the changelog waits
+    assert hour.send_deferred() == 2
+    assert sent == [(2, a, b"4"), (2, b, b"b")]
+    assert hour.send_deferred() == 0  # nothing written since
+    hour[a] = b"5"
+    del hour[a]  # the tombstone goes at once, and nothing after it
+    assert sent[2:] == [(2, a, None)]
+    assert hour.send_deferred() == 0
+
+
+def test_a_commit_sends_what_the_quotation_steps_tables_held_back(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    tables = [parts.quotations, parts.timeline["hour"].table, parts.timeline["day"].table]
+    sent = [_sent(table, monkeypatch) for table in tables]
+    for table in tables:
+        table._deferred["k"] = (1, b"v")  # as a write in partition 1 leaves it
+    before = parts.metrics.quotation_seconds
+    parts.app.sensors.on_commit_initiated(parts.app.consumer)  # Faust, as a commit begins
+    assert sent == [[(1, "k", b"v")]] * 3
+    assert parts.metrics.quotation_seconds > before  # timed as part of the quotation step
+
+
+async def test_a_rebalance_drops_what_revoked_partitions_held_back(
+    tmp_path: Path, monkeypatch: Any, in_event: Callable[[Any, int], None]
+) -> None:
+    from faust.types import TP
+
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    day = parts.timeline["day"].table
+    sent = _sent(day, monkeypatch)
+    for partition in (0, 1, 2):
+        in_event(day, partition)
+        day[(f"speaker:{partition}", (0.0, 86400.0))] = b"x"
+    topic = "speaker-tallies"
+    await day.on_rebalance(
+        assigned={TP(topic, 0), TP(topic, 2)}, revoked={TP(topic, 1)}, newly_assigned=set()
+    )
+    day.send_deferred()
+    assert sorted(p for p, _, _ in sent) == [0, 2]
+
+
+def test_faust_begins_a_commit_with_the_hook_and_flushes_before_committing() -> None:
+    """What :class:`~streams.app.tables.Deferred` relies on, in Faust's own order."""
+    import inspect
+
+    from faust.transport.consumer import Consumer
+
+    force = inspect.getsource(Consumer.force_commit)
+    assert force.index("sensors.on_commit_initiated") < force.index("self._commit_tps(")
+    commit_tps = inspect.getsource(Consumer._commit_tps)
+    assert commit_tps.index("_filter_committable_offsets") < commit_tps.index("await ")
+    offsets = inspect.getsource(Consumer._commit_offsets)
+    assert offsets.index("await self.app.producer.flush()") < offsets.index("self._commit(")
