@@ -31,6 +31,19 @@ def test_the_ledger_comes_back_from_its_changelog_never_from_old_files(tmp_path:
     again.close()
 
 
+def test_a_table_on_disk_writes_no_write_ahead_log(tmp_path: Path) -> None:
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    store = parts.ledger.data
+    db = store._open_for_partition(0)
+    for n in range(1000):
+        db.put(b"article-%d" % n, b"{}" * 100)
+    db.flush_wal()
+    logs = list(store.partition_path(0).glob("*.log"))
+    assert logs and all(log.stat().st_size == 0 for log in logs)
+    assert db.get(b"article-999") == b"{}" * 100
+    db.close()
+
+
 def test_every_table_changelog_is_declared_before_faust_starts(tmp_path: Path) -> None:
     from streams.kafka.clients import changelog_specs
 
