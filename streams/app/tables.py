@@ -142,7 +142,8 @@ class Deferred(faust.Table[Any, Any]):
     crash loses writes whose input was not committed either, so it is read again, and
     counted once by the marks each value keeps (see ``timeline.record``).
 
-    A key deleted meanwhile is not sent (its tombstone went at once); keys of partitions a
+    A key deleted meanwhile is not sent (its tombstone went at once), nor a window Faust
+    expired meanwhile (it drops them from the store without a tombstone); keys of partitions a
     rebalance revokes are dropped, not sent (nothing committed covers them: Faust commits,
     and so sends them, before it gives a partition up), so the next owner's writes are never
     overwritten. Keys need the partition of the event being processed, as Faust's own table.
@@ -171,6 +172,8 @@ class Deferred(faust.Table[Any, Any]):
         """Send the changelog record of each key written since the last call, with its last
         value; how many were sent."""
         pending, self._deferred = self._deferred, {}
+        if self._should_expire_keys():  # a window Faust expired meanwhile stays expired
+            pending = {k: v for k, v in pending.items() if k in self.data}
         for key, (partition, value) in pending.items():
             self.send_changelog(partition, key, value)
         return len(pending)
