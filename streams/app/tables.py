@@ -143,10 +143,12 @@ class Deferred(faust.Table[Any, Any]):
     counted once by the marks each value keeps (see ``timeline.record``).
 
     A key deleted meanwhile is not sent (its tombstone went at once), nor a window Faust
-    expired meanwhile (it drops them from the store without a tombstone); keys of partitions a
-    rebalance revokes are dropped, not sent (nothing committed covers them: Faust commits,
-    and so sends them, before it gives a partition up), so the next owner's writes are never
-    overwritten. Keys need the partition of the event being processed, as Faust's own table.
+    expired meanwhile (it drops them from the store without a tombstone). After a rebalance,
+    keys of partitions this worker no longer owns are dropped, not sent: a held-back write
+    came after the last send, so no committed offset covers it (a commit that only waits for
+    one in flight commits nothing new), and the next owner reads its input again; a late
+    record never overwrites the next owner's. Keys need the partition of the event being
+    processed, as Faust's own table.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -158,11 +160,11 @@ class Deferred(faust.Table[Any, Any]):
         if partition is None:  # the producer's partitioner decides: send it as Faust does
             super().on_key_set(key, value)
             return
+        if key not in self._deferred and len(self._deferred) >= MAX_DEFERRED:
+            self.send_deferred()  # before this key joins: it is not in the store yet
         self._deferred[key] = (partition, value)
         self._maybe_set_key_ttl(key, partition)
         self._sensor_on_set(self, key, value)
-        if len(self._deferred) > MAX_DEFERRED:
-            self.send_deferred()
 
     def on_key_del(self, key: Any) -> None:
         self._deferred.pop(key, None)
@@ -181,9 +183,12 @@ class Deferred(faust.Table[Any, Any]):
     async def on_rebalance(
         self, assigned: Any, revoked: Any, newly_assigned: Any, generation_id: int = 0
     ) -> None:
-        gone = {tp.partition for tp in revoked} - {tp.partition for tp in assigned}
-        if gone:
-            self._deferred = {k: v for k, v in self._deferred.items() if v[0] not in gone}
+        # the partitions of this table's changelog this worker holds as their active owner
+        # now (the assignment at large also holds every partition of the global tables'
+        # changelogs, and standbys)
+        topic = self.changelog_topic.get_topic_name()
+        active = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+        self._deferred = {k: v for k, v in self._deferred.items() if v[0] in active}
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
 
 

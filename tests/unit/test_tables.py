@@ -148,23 +148,53 @@ def test_a_commit_sends_what_the_quotation_steps_tables_held_back(
     assert parts.metrics.quotation_seconds > before  # timed as part of the quotation step
 
 
-async def test_a_rebalance_drops_what_revoked_partitions_held_back(
+async def test_a_rebalance_drops_what_partitions_now_owned_elsewhere_held_back(
     tmp_path: Path, monkeypatch: Any, in_event: Callable[[Any, int], None]
 ) -> None:
     from faust.types import TP
 
-    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=tmp_path, partitions=4)  # type: ignore[call-arg]
+    parts = create_app(settings)
     day = parts.timeline["day"].table
     sent = _sent(day, monkeypatch)
-    for partition in (0, 1, 2):
+    for partition in (0, 1, 2, 3):
         in_event(day, partition)
         day[(f"speaker:{partition}", (0.0, 86400.0))] = b"x"
-    topic = "speaker-tallies"
+    # what Faust's assignor gives a worker that keeps partitions 0 and 2 (1 now a standby,
+    # 3 gone): its sources and their changelogs, every partition of the global tables'
+    # changelogs (as actives and standbys), the standby's changelog partition
+    changelog = day.changelog_topic.get_topic_name()
+    tallies = settings.internal_topic("speaker-tallies")
+    registry = settings.changelog_topic("speaker-registry")
+    actives = {TP(t, p) for t in (tallies, changelog) for p in (0, 2)}
+    actives |= {TP(registry, p) for p in range(4)}
+    monkeypatch.setattr(parts.app.assignor, "assigned_actives", lambda: actives)
+    assigned = actives | {TP(changelog, 1)}
     await day.on_rebalance(
-        assigned={TP(topic, 0), TP(topic, 2)}, revoked={TP(topic, 1)}, newly_assigned=set()
+        assigned=assigned,
+        revoked={TP(tallies, 1), TP(tallies, 3), TP(changelog, 3)},
+        newly_assigned=set(),
     )
     day.send_deferred()
     assert sorted(p for p, _, _ in sent) == [0, 2]
+
+
+def test_held_back_keys_past_the_bound_are_sent_and_none_is_lost(
+    tmp_path: Path, monkeypatch: Any, in_event: Callable[[Any, int], None]
+) -> None:
+    from streams.app import tables
+
+    monkeypatch.setattr(tables, "MAX_DEFERRED", 2)
+    parts = create_app(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    hour = parts.timeline["hour"].table
+    sent = _sent(hour, monkeypatch)
+    in_event(hour, 0)
+    keys = [(f"speaker:{n}", (0.0, 3600.0)) for n in range(5)]
+    for key in keys:
+        hour[key] = key[0].encode()
+    assert [k for _, k, _ in sent] == keys[:4]  # sent two by two as the bound is passed
+    hour.send_deferred()
+    assert [(k, v) for _, k, v in sent] == [(k, k[0].encode()) for k in keys]
 
 
 def test_faust_begins_a_commit_with_the_hook_and_flushes_before_committing() -> None:
