@@ -141,14 +141,15 @@ async def _reread_missing_heads(
 
 
 def _sender(parts: StreamsApp) -> Callable[[], None]:
-    """What a commit begins with: the changelog records the quotation step's tables held
-    back (see :class:`~streams.app.tables.Deferred`), timed as part of that step."""
-    tables = [parts.quotations, *(w.table for w in parts.timeline.values())]
+    """What a commit begins with: the changelog records every
+    :class:`~streams.app.tables.Deferred` table held back, timed as part of the quotation
+    step (whose tables they are: quotations and the timeline)."""
+    tables = [t for t in parts.app.tables.values() if isinstance(t, Deferred)]
 
     def send() -> None:
         began, cpu = time.perf_counter(), time.thread_time()
         for table in tables:
-            cast(Deferred, table).send_deferred()
+            table.send_deferred()
         parts.metrics.quotation_seconds += time.perf_counter() - began
         parts.metrics.quotation_cpu_seconds += time.thread_time() - cpu
 
